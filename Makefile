@@ -1,0 +1,54 @@
+# csqm — run `make` for the list of targets.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+CSQM   := $(VENV)/bin/csqm
+JARS   := jars
+DEMO_START ?= 20130101
+DEMO_DAYS  ?= 31
+DEMO_SUBS  ?= 3000
+DEMO_SEED  ?= 7
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test lint bench dist clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.stamp-install: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test,dev,xlsx]'
+	touch $@
+
+$(JARS)/.stamp: conf/jars.yaml $(VENV)/.stamp-install
+	$(PY) -m csqm.jars conf/jars.yaml $(JARS)
+	touch $@
+
+setup: $(VENV)/.stamp-install $(JARS)/.stamp ## install the package (venv) and fetch the Delta jars once
+
+demo: setup ## generate a sample month of source files, run the pipeline, print what it built
+	rm -rf data/demo
+	$(CSQM) generate --start $(DEMO_START) --days $(DEMO_DAYS) --subscribers $(DEMO_SUBS) --seed $(DEMO_SEED) \
+	    --landing-root data/demo/landing
+	$(CSQM) daily --from $(DEMO_START) --to $$($(PY) -c "import datetime as d;print((d.date(int('$(DEMO_START)'[:4]),int('$(DEMO_START)'[4:6]),int('$(DEMO_START)'[6:]))+d.timedelta(days=$(DEMO_DAYS)-1)).strftime('%Y%m%d'))") \
+	    --landing-root data/demo/landing --lake-root data/demo/lake --backup-root data/demo/backup
+	$(CSQM) status --landing-root data/demo/landing --lake-root data/demo/lake --backup-root data/demo/backup
+
+test: setup ## run the test suite
+	$(PY) -m pytest -q tests
+
+lint: setup ## static checks
+	$(VENV)/bin/ruff check lib tests jobs bench
+
+bench: setup ## benchmark the daily pipeline against the I/O floor
+	$(PY) -m bench.run
+
+dist: setup ## build what spark-submit needs: package zip, jars, conf
+	rm -rf dist && mkdir -p dist
+	cd lib && zip -qr ../dist/csqm.zip csqm -x '*__pycache__*'
+	cp $(JARS)/*.jar dist/ && cp -r conf jobs dist/
+
+clean: ## remove the venv, jars, generated data and build output
+	rm -rf $(VENV) $(JARS) data dist build lib/*.egg-info .pytest_cache

@@ -1,0 +1,4 @@
+"""`python -m csqm` runs the CLI."""
+from csqm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,293 @@
+"""Load conf/ once, strictly, into frozen dataclasses (unknown keys are errors naming the key)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONF_DIR = PROJECT_ROOT / "conf"
+TYPES = ("S", "C", "N", "B", "F", "D", "T")
+SALT_ENV = "CSQM_PII_SALT"
+
+
+class ConfigError(ValueError):
+    """A configuration file breaks its schema; the message names file and key."""
+
+
+def _take(d: Any, where: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> dict:
+    """Check a mapping's keys: every required key present, no key outside required+optional."""
+    if not isinstance(d, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(d).__name__}")
+    unknown = [k for k in d if k not in required and k not in optional]
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: unknown key")
+    missing = [k for k in required if k not in d]
+    if missing:
+        raise ConfigError(f"{where}.{missing[0]}: required key missing")
+    return dict(d)
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data or {}
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """Deep-merge an overlay onto a base mapping (overlay wins)."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+# ---------------------------------------------------------------- sources.yaml
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of an interface file (sources.md §4)."""
+
+    name: str
+    type: str
+    required: bool
+    cn: str
+    codes: tuple[str, ...] | None = None  # allowed codes for C fields
+    code_type: str | None = None  # dim_code.code_type for C fields
+    check: str | None = None  # 'county' for county_code
+    pii: bool = False
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A row rule: a SQL predicate over the typed record that must hold."""
+
+    id: str
+    expr: str
+    desc: str
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """One landing interface: delivery, format and field table."""
+
+    ifcode: str
+    name_cn: str
+    freq: str
+    source_system: str
+    key: tuple[str, ...]
+    encoding: str
+    fields: tuple[FieldSpec, ...]
+    rules: tuple[RuleSpec, ...]
+
+    @property
+    def table(self) -> str:
+        return f"brz_{self.ifcode.lower()}"
+
+    @property
+    def partition_col(self) -> str:
+        return "day_id" if self.freq == "D" else "month_id"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> FieldSpec:
+        return next(f for f in self.fields if f.name == name)
+
+
+# ---------------------------------------------------------------- codes.yaml
+@dataclass(frozen=True)
+class City:
+    city_code: str
+    name_cn: str
+    gb_code: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Codes:
+    """README §4: cities and the shared code lists (code -> 中文)."""
+
+    cities: tuple[City, ...]
+    special_cities: tuple[City, ...]
+    lists: Mapping[str, Mapping[str, str]]
+    electronic_channels: tuple[str, ...]
+    special_members: Mapping[str, str]
+
+    @property
+    def city_codes(self) -> tuple[str, ...]:
+        return tuple(c.city_code for c in self.cities)
+
+    def gb_prefix(self) -> dict[str, str]:
+        return {c.city_code: c.gb_code[:4] for c in self.cities}
+
+
+# ---------------------------------------------------------------- env profile
+@dataclass(frozen=True)
+class IngestSettings:
+    reject_threshold: float = 0.001
+    chk_wait_hours: int = 24
+
+
+@dataclass(frozen=True)
+class Env:
+    """An environment profile (conf/env/<name>.yaml overlaid on local.yaml)."""
+
+    name: str
+    landing_root: str
+    lake_root: str
+    backup_root: str
+    jars_dir: str
+    master: str | None
+    app_name: str
+    spark_conf: Mapping[str, str]
+    pii_salt: str
+    ingest: IngestSettings
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything in conf/, loaded once per process."""
+
+    conf_dir: Path
+    env: Env
+    interfaces: Mapping[str, InterfaceSpec]
+    codes: Codes
+    raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    def interface(self, ifcode: str) -> InterfaceSpec:
+        try:
+            return self.interfaces[ifcode.upper()]
+        except KeyError:
+            raise ConfigError(f"unknown interface {ifcode!r}; known: {', '.join(self.interfaces)}") from None
+
+
+def _resolve_path(p: str, base: Path) -> str:
+    """Relative local paths are taken from the project root; URIs (hdfs://, s3a://) stay as they are."""
+    if "://" in p or os.path.isabs(p):
+        return p
+    return str((base / p).resolve())
+
+
+def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) -> Env:
+    base = _read(conf_dir / "env" / "local.yaml")
+    where = "env/local.yaml"
+    if name != "local":
+        over = _read(conf_dir / "env" / f"{name}.yaml")
+        base, where = _merge(base, over), f"env/{name}.yaml"
+    d = _take(base, where, ("roots", "spark", "pii", "ingest"), ("jars_dir",))
+    roots = _take(d["roots"], f"{where}:roots", ("landing_root", "lake_root", "backup_root"))
+    spark = _take(d["spark"], f"{where}:spark", ("app_name",), ("master", "conf"))
+    pii = _take(d["pii"], f"{where}:pii", (), ("salt",))
+    ing = _take(d["ingest"], f"{where}:ingest", (), ("reject_threshold", "chk_wait_hours"))
+    for k, v in overrides.items():
+        if v:
+            roots[k] = v
+    salt = os.environ.get(SALT_ENV) or pii.get("salt")
+    if not salt:
+        raise ConfigError(f"{where}:pii.salt: required (set it in the profile or the environment variable {SALT_ENV})")
+    root = conf_dir.parent
+    threshold = float(ing.get("reject_threshold", 0.001))
+    if not 0 <= threshold < 1:
+        raise ConfigError(f"{where}:ingest.reject_threshold: must be in [0, 1), got {threshold}")
+    return Env(
+        name=name,
+        landing_root=_resolve_path(str(roots["landing_root"]), root),
+        lake_root=_resolve_path(str(roots["lake_root"]), root),
+        backup_root=_resolve_path(str(roots["backup_root"]), root),
+        jars_dir=_resolve_path(str(d.get("jars_dir", "jars")), root),
+        master=spark.get("master"),
+        app_name=str(spark["app_name"]),
+        spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},
+        pii_salt=str(salt),
+        ingest=IngestSettings(threshold, int(ing.get("chk_wait_hours", 24))),
+    )
+
+
+def _load_codes(conf_dir: Path) -> Codes:
+    d = _take(_read(conf_dir / "codes.yaml"), "codes.yaml",
+              ("cities", "special_cities", "lists", "electronic_channels", "special_members"))
+
+    def city(c: Any, i: int, key: str) -> City:
+        c = _take(c, f"codes.yaml:{key}[{i}]", ("city_code", "name_cn", "gb_code"), ("weight",))
+        return City(str(c["city_code"]), str(c["name_cn"]), str(c["gb_code"]), float(c.get("weight", 0)))
+
+    lists = {}
+    for name, items in d["lists"].items():
+        if not isinstance(items, Mapping):
+            raise ConfigError(f"codes.yaml:lists.{name}: expected a mapping code -> 中文")
+        lists[str(name)] = {str(k): str(v) for k, v in items.items()}
+    return Codes(
+        cities=tuple(city(c, i, "cities") for i, c in enumerate(d["cities"])),
+        special_cities=tuple(city(c, i, "special_cities") for i, c in enumerate(d["special_cities"])),
+        lists=lists,
+        electronic_channels=tuple(str(x) for x in d["electronic_channels"]),
+        special_members={str(k): str(v) for k, v in d["special_members"].items()},
+    )
+
+
+def _load_field(f: Any, where: str, codes: Codes) -> FieldSpec:
+    f = _take(f, where, ("name", "type", "cn"), ("required", "codes", "check", "pii"))
+    if f["type"] not in TYPES:
+        raise ConfigError(f"{where}.type: {f['type']!r} is not one of {TYPES}")
+    allowed, code_type = None, None
+    if f["type"] == "C":
+        spec = f.get("codes", f["name"])
+        if isinstance(spec, str):
+            if spec == "city_code":
+                allowed, code_type = codes.city_codes, "city_code"
+            elif spec in codes.lists:
+                allowed, code_type = tuple(codes.lists[spec]), spec
+            else:
+                raise ConfigError(f"{where}.codes: no code list {spec!r} in codes.yaml")
+        elif isinstance(spec, Mapping):
+            allowed, code_type = tuple(str(k) for k in spec), str(f["name"])
+        else:
+            raise ConfigError(f"{where}.codes: expected a list name or a mapping code -> 中文")
+    elif "codes" in f:
+        raise ConfigError(f"{where}.codes: only C fields carry codes")
+    if f.get("check") not in (None, "county"):
+        raise ConfigError(f"{where}.check: unknown check {f['check']!r}")
+    return FieldSpec(str(f["name"]), f["type"], bool(f.get("required", False)), str(f["cn"]),
+                     allowed, code_type, f.get("check"), bool(f.get("pii", False)))
+
+
+def _load_interfaces(conf_dir: Path, codes: Codes) -> dict[str, InterfaceSpec]:
+    d = _take(_read(conf_dir / "sources.yaml"), "sources.yaml", ("interfaces",))
+    out = {}
+    for ifcode, spec in d["interfaces"].items():
+        where = f"sources.yaml:interfaces.{ifcode}"
+        s = _take(spec, where, ("name_cn", "freq", "source_system", "key", "encoding", "fields"), ("rules",))
+        if s["freq"] not in ("D", "M"):
+            raise ConfigError(f"{where}.freq: must be D or M")
+        if s["encoding"] not in ("GBK", "UTF-8"):
+            raise ConfigError(f"{where}.encoding: must be GBK or UTF-8")
+        fields = tuple(_load_field(f, f"{where}.fields[{i}]", codes) for i, f in enumerate(s["fields"]))
+        names = [f.name for f in fields]
+        for k in s["key"]:
+            if k not in names:
+                raise ConfigError(f"{where}.key: {k!r} is not a field")
+        rules = []
+        for i, r in enumerate(s.get("rules") or []):
+            r = _take(r, f"{where}.rules[{i}]", ("id", "expr"), ("desc",))
+            rules.append(RuleSpec(str(r["id"]), str(r["expr"]), str(r.get("desc", ""))))
+        out[str(ifcode)] = InterfaceSpec(str(ifcode), str(s["name_cn"]), s["freq"], str(s["source_system"]),
+                                         tuple(s["key"]), s["encoding"], fields, tuple(rules))
+    return out
+
+
+def load_config(conf_dir: str | Path | None = None, env: str = "local",
+                overrides: Mapping[str, str | None] | None = None) -> Config:
+    """Load and validate every conf file once; overrides replace roots (landing_root, lake_root, backup_root)."""
+    conf_dir = Path(conf_dir) if conf_dir else DEFAULT_CONF_DIR
+    overrides = dict(overrides or {})
+    unknown = [k for k in overrides if k not in ("landing_root", "lake_root", "backup_root")]
+    if unknown:
+        raise ConfigError(f"override {unknown[0]!r}: unknown key")
+    e = _load_env(conf_dir, env, overrides)
+    codes = _load_codes(conf_dir)
+    return Config(conf_dir=conf_dir, env=e, interfaces=_load_interfaces(conf_dir, codes), codes=codes)

@@ -1,0 +1,21 @@
+"""csqm: customer-service quality lake (PySpark + Delta Lake)."""
+from setuptools import find_packages, setup
+
+SPARK = "pyspark==4.2.0"
+DELTA = "delta-spark==4.4.0"  # jar io.delta:delta-spark_4.2_2.13:4.4.0 pairs with Spark 4.2
+
+setup(
+    name="csqm",
+    version="0.1.0",
+    description="China Telecom Shandong customer-service quality data lake",
+    package_dir={"": "lib"},
+    packages=find_packages("lib"),
+    python_requires=">=3.11,<3.12",
+    install_requires=[SPARK, DELTA, "pyyaml>=6.0"],
+    extras_require={
+        "test": ["pytest>=8", "chispa>=0.10", "deltalake>=1.0"],
+        "dev": ["ruff>=0.6"],
+        "xlsx": ["openpyxl>=3.1"],
+    },
+    entry_points={"console_scripts": ["csqm=csqm.cli:main"]},
+)
