@@ -150,6 +150,40 @@ class Env:
 
 
 @dataclass(frozen=True)
+class LayerPolicy:
+    """Delta properties and the promised time-travel window of one layer (operations.md §4)."""
+
+    log_retention_days: int
+    deleted_file_retention_days: int
+    time_travel_days: int
+
+    def properties(self, layer: str, checkpoint_interval: int) -> dict[str, str]:
+        return {
+            "delta.logRetentionDuration": f"interval {self.log_retention_days} days",
+            "delta.deletedFileRetentionDuration": f"interval {self.deleted_file_retention_days} days",
+            "delta.checkpointInterval": str(checkpoint_interval),
+            "delta.enableDeletionVectors": "false",
+            "lake.time_travel_days": str(self.time_travel_days),
+            "lake.layer": layer,
+        }
+
+
+@dataclass(frozen=True)
+class Retention:
+    """conf/retention.yaml: per-layer properties, online periods, backup counts."""
+
+    checkpoint_interval: int
+    layers: Mapping[str, LayerPolicy]
+    online_months: Mapping[str, int]
+    backup_daily_keep: int
+    backup_monthly_keep: int
+    high_value_yuan: float
+
+    def properties(self, layer: str) -> dict[str, str]:
+        return self.layers[layer].properties(layer, self.checkpoint_interval)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything in conf/, loaded once per process."""
 
@@ -157,6 +191,7 @@ class Config:
     env: Env
     interfaces: Mapping[str, InterfaceSpec]
     codes: Codes
+    retention: Retention
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
     def interface(self, ifcode: str) -> InterfaceSpec:
@@ -280,6 +315,29 @@ def _load_interfaces(conf_dir: Path, codes: Codes) -> dict[str, InterfaceSpec]:
     return out
 
 
+LAYERS = ("bronze", "silver", "gold", "ops", "manual", "reference")
+ONLINE_KEYS = ("landing_days", "bronze", "silver_daily", "silver_monthly", "gold", "ops_batch", "ops_run")
+
+
+def _load_retention(conf_dir: Path) -> Retention:
+    w = "retention.yaml"
+    d = _take(_read(conf_dir / w), w, ("checkpoint_interval", "layers", "online_months", "backup", "high_value_yuan"))
+    layers = {}
+    for name in LAYERS:
+        if name not in d["layers"]:
+            raise ConfigError(f"{w}:layers.{name}: required key missing")
+    for name, v in d["layers"].items():
+        if name not in LAYERS:
+            raise ConfigError(f"{w}:layers.{name}: unknown key")
+        v = _take(v, f"{w}:layers.{name}", ("log_retention_days", "deleted_file_retention_days", "time_travel_days"))
+        layers[name] = LayerPolicy(int(v["log_retention_days"]), int(v["deleted_file_retention_days"]),
+                                   int(v["time_travel_days"]))
+    online = _take(d["online_months"], f"{w}:online_months", ONLINE_KEYS)
+    backup = _take(d["backup"], f"{w}:backup", ("daily_keep", "monthly_keep"))
+    return Retention(int(d["checkpoint_interval"]), layers, {k: int(v) for k, v in online.items()},
+                     int(backup["daily_keep"]), int(backup["monthly_keep"]), float(d["high_value_yuan"]))
+
+
 def load_config(conf_dir: str | Path | None = None, env: str = "local",
                 overrides: Mapping[str, str | None] | None = None) -> Config:
     """Load and validate every conf file once; overrides replace roots (landing_root, lake_root, backup_root)."""
@@ -290,4 +348,5 @@ def load_config(conf_dir: str | Path | None = None, env: str = "local",
         raise ConfigError(f"override {unknown[0]!r}: unknown key")
     e = _load_env(conf_dir, env, overrides)
     codes = _load_codes(conf_dir)
-    return Config(conf_dir=conf_dir, env=e, interfaces=_load_interfaces(conf_dir, codes), codes=codes)
+    return Config(conf_dir=conf_dir, env=e, interfaces=_load_interfaces(conf_dir, codes), codes=codes,
+                  retention=_load_retention(conf_dir))

@@ -1,0 +1,1 @@
+"""Bronze ingest: landing files to typed, validated Delta rows."""

@@ -1,0 +1,5 @@
+"""Errors the CLI reports on one line."""
+
+
+class JobFailed(RuntimeError):
+    """A job step failed; the message says which step and why."""

@@ -1,0 +1,166 @@
+"""The only module that touches storage: landing files, Delta tables (create, read, replaceWhere, MERGE)."""
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+from csqm.config import Config
+
+LAYER_BY_PREFIX = {"brz_": "bronze", "slv_": "silver", "gld_": "gold", "ops_": "ops", "man_": "manual",
+                   "dim_": "reference"}
+META_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+
+
+# ------------------------------------------------------------------ Delta tables
+def layer_of(table: str) -> str:
+    """Layer from the table name prefix (README §1)."""
+    for prefix, layer in LAYER_BY_PREFIX.items():
+        if table.startswith(prefix):
+            return layer
+    raise ValueError(f"table {table!r} has no layer prefix ({', '.join(LAYER_BY_PREFIX)})")
+
+
+def table_path(cfg: Config, table: str) -> str:
+    """Every table lives at <lake_root>/<layer>/<table>."""
+    return f"{cfg.env.lake_root.rstrip('/')}/{layer_of(table)}/{table}"
+
+
+def table_exists(spark: SparkSession, cfg: Config, table: str) -> bool:
+    return DeltaTable.isDeltaTable(spark, table_path(cfg, table))
+
+
+def ensure_table(spark: SparkSession, cfg: Config, table: str, schema: StructType,
+                 partition_cols: Sequence[str] = ()) -> None:
+    """Create the table with its layer's properties (operations.md §4) if it does not exist yet."""
+    builder = DeltaTable.createIfNotExists(spark).location(table_path(cfg, table)).addColumns(schema)
+    if partition_cols:
+        builder = builder.partitionedBy(*partition_cols)
+    for k, v in cfg.retention.properties(layer_of(table)).items():
+        builder = builder.property(k, v)
+    builder.execute()
+
+
+def read(spark: SparkSession, cfg: Config, table: str, where: str | None = None,
+         version: int | None = None, timestamp: str | None = None) -> DataFrame:
+    """Read a table (optionally at a version/timestamp), filtered early so partitions are pruned."""
+    r = spark.read.format("delta")
+    if version is not None:
+        r = r.option("versionAsOf", version)
+    if timestamp is not None:
+        r = r.option("timestampAsOf", timestamp)
+    df = r.load(table_path(cfg, table))
+    return df.where(where) if where else df
+
+
+def latest_version(spark: SparkSession, cfg: Config, table: str) -> int:
+    return int(DeltaTable.forPath(spark, table_path(cfg, table)).history(1).select("version").first()[0])
+
+
+@contextmanager
+def commit_metadata(spark: SparkSession, meta: Mapping[str, str] | None) -> Iterator[None]:
+    """Tag every commit made inside with userMetadata {"run_id", "job"} (operations.md §7)."""
+    if not meta:
+        yield
+        return
+    old = spark.conf.get(META_CONF, None)
+    spark.conf.set(META_CONF, json.dumps(dict(meta), ensure_ascii=False, sort_keys=True))
+    try:
+        yield
+    finally:
+        if old is None:
+            spark.conf.unset(META_CONF)
+        else:
+            spark.conf.set(META_CONF, old)
+
+
+def replace_where(df: DataFrame, cfg: Config, table: str, predicate: str,
+                  meta: Mapping[str, str] | None = None) -> int:
+    """Atomically replace the rows matching predicate (a partition or a batch) with df; returns the version."""
+    spark = df.sparkSession
+    with commit_metadata(spark, meta):
+        (df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+         .save(table_path(cfg, table)))
+    return latest_version(spark, cfg, table)
+
+
+def append(df: DataFrame, cfg: Config, table: str, meta: Mapping[str, str] | None = None) -> int:
+    spark = df.sparkSession
+    with commit_metadata(spark, meta):
+        df.write.format("delta").mode("append").save(table_path(cfg, table))
+    return latest_version(spark, cfg, table)
+
+
+def merge_upsert(df: DataFrame, cfg: Config, table: str, keys: Sequence[str],
+                 meta: Mapping[str, str] | None = None, delete_when: str | None = None) -> int:
+    """One atomic MERGE on keys: matched rows are replaced (or deleted where delete_when holds), others inserted."""
+    spark = df.sparkSession
+    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    m = DeltaTable.forPath(spark, table_path(cfg, table)).alias("t").merge(df.alias("s"), on)
+    if delete_when:
+        m = m.whenMatchedDelete(condition=delete_when)
+        m = m.whenMatchedUpdateAll().whenNotMatchedInsertAll(condition=f"NOT ({delete_when})")
+    else:
+        m = m.whenMatchedUpdateAll().whenNotMatchedInsertAll()
+    with commit_metadata(spark, meta):
+        m.execute()
+    return latest_version(spark, cfg, table)
+
+
+def delete_rows(spark: SparkSession, cfg: Config, table: str, condition: str,
+                meta: Mapping[str, str] | None = None) -> int:
+    with commit_metadata(spark, meta):
+        DeltaTable.forPath(spark, table_path(cfg, table)).delete(condition)
+    return latest_version(spark, cfg, table)
+
+
+def update_rows(spark: SparkSession, cfg: Config, table: str, condition: str, set_exprs: Mapping[str, str],
+                meta: Mapping[str, str] | None = None) -> int:
+    with commit_metadata(spark, meta):
+        DeltaTable.forPath(spark, table_path(cfg, table)).update(condition, dict(set_exprs))
+    return latest_version(spark, cfg, table)
+
+
+# ------------------------------------------------------------------ landing zone
+def landing_dir(cfg: Config, ifcode: str, date: str | None = None) -> Path:
+    """landing/<IFCODE>/<date>/ (sources.md §1.1)."""
+    p = Path(cfg.env.landing_root) / ifcode
+    return p / date if date else p
+
+
+def landing_dates(cfg: Config, ifcode: str) -> list[str]:
+    """Sub-folder names of an interface folder (the caller keeps those that are dates of its frequency)."""
+    p = landing_dir(cfg, ifcode)
+    return sorted(d.name for d in p.iterdir() if d.is_dir()) if p.is_dir() else []
+
+
+def list_files(folder: Path) -> dict[str, int]:
+    """File name -> size in bytes of a landing folder."""
+    return {f.name: f.stat().st_size for f in folder.iterdir() if f.is_file()} if folder.is_dir() else {}
+
+
+def read_small(path: Path) -> bytes:
+    """Control files are small; read them whole on the driver."""
+    return path.read_bytes()
+
+
+def read_files(spark: SparkSession, paths: Sequence[Path]) -> DataFrame:
+    """One row per data file (path, length, content BINARY) with Spark's binaryFile reader."""
+    uris = [Path(p).resolve().as_uri() for p in paths]
+    return spark.read.format("binaryFile").load(uris)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a landing folder (retention)."""
+    for root, dirs, files in os.walk(path, topdown=False):
+        for f in files:
+            os.remove(os.path.join(root, f))
+        for d in dirs:
+            os.rmdir(os.path.join(root, d))
+    os.rmdir(path)

@@ -1,0 +1,112 @@
+"""One function per CLI job: open the session, audit the run, call the step, print a summary."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Callable
+
+from csqm import audit
+from csqm.config import Config
+from csqm.errors import JobFailed
+
+
+def _spark(cfg: Config):
+    from csqm.session import get_spark
+
+    return get_spark(cfg.env)
+
+
+def _audited(spark, cfg: Config, job: str, params: dict, data_date: str | None,
+             step: Callable[[audit.Run], str]) -> audit.Run:
+    """Run a step between a RUNNING and a final ops_run_audit row; a failure is recorded and re-raised."""
+    run = audit.start(spark, cfg, job, params, data_date)
+    try:
+        status = step(run)
+    except Exception as e:  # recorded, then reported by the CLI
+        audit.finish(spark, cfg, run, "FAILED", f"{type(e).__name__}: {e}"[:4000])
+        raise JobFailed(f"{job} {data_date or ''}: {type(e).__name__}: {e}") from e
+    audit.finish(spark, cfg, run, status)
+    return run
+
+
+def _print_run(run: audit.Run, t0: float) -> None:
+    tables = ", ".join(f"{t}@v{v}" for t, v in sorted(run.versions.items())) or "none"
+    print(f"  rows in={run.rows_in} out={run.rows_out} quarantined={run.rows_quarantined} dup={run.rows_dup}; "
+          f"tables written: {tables}; {time.time() - t0:.1f}s")
+
+
+def job_generate(cfg: Config, ns: argparse.Namespace) -> int:
+    from csqm.generate import generate_landing
+
+    if ns.dry_run:
+        print(f"would generate {ns.days} days from {ns.start} into {cfg.env.landing_root}")
+        return 0
+    summary = generate_landing(cfg, cfg.env.landing_root, ns.start, ns.days, ns.subscribers, ns.seed,
+                               redeliveries=not ns.no_redeliveries, progress=print)
+    print(summary.describe())
+    return 0
+
+
+def run_ingest(spark, cfg: Config, *, date: str | None, month: str | None, ifcodes: list[str] | None,
+               dry_run: bool) -> audit.Run:
+    from csqm.pipeline.ingest import ingest
+
+    t0 = time.time()
+    params = {"date": date, "month": month, "ifcode": ifcodes, "dry_run": dry_run}
+    print(f"ingest {date or month}:")
+
+    def step(run: audit.Run) -> str:
+        s = ingest(spark, cfg, run, date=date, month=month, ifcodes=ifcodes, dry_run=dry_run)
+        return "REJECTED" if s.by_status("REJECTED") and not s.by_status("LOADED") else "SUCCESS"
+
+    run = _audited(spark, cfg, "ingest", params, date or month, step)
+    _print_run(run, t0)
+    return run
+
+
+def job_ingest(cfg: Config, ns: argparse.Namespace) -> int:
+    date, month = (ns.date, None) if ns.date and len(ns.date) == 8 else (None, ns.month or ns.date)
+    run_ingest(_spark(cfg), cfg, date=date, month=month, ifcodes=[ns.ifcode] if ns.ifcode else None,
+               dry_run=ns.dry_run)
+    return 0
+
+
+def _days(first: str, last: str) -> list[str]:
+    d0, d1 = (dt.datetime.strptime(x, "%Y%m%d").date() for x in (first, last))
+    return [(d0 + dt.timedelta(days=i)).strftime("%Y%m%d") for i in range((d1 - d0).days + 1)]
+
+
+DAILY_STEPS: list[tuple[str, Callable]] = [
+    ("ingest", lambda spark, cfg, day, dry: run_ingest(spark, cfg, date=day, month=None, ifcodes=None,
+                                                        dry_run=dry)),
+]
+
+
+def job_daily(cfg: Config, ns: argparse.Namespace) -> int:
+    """The daily chain (operations.md §7), date by date; stops at the first failing step and names it."""
+    days = _days(ns.from_date, ns.to_date) if ns.from_date else [ns.date]
+    spark = _spark(cfg)
+    for day in days:
+        for name, step in DAILY_STEPS:
+            try:
+                step(spark, cfg, day, ns.dry_run)
+            except JobFailed as e:
+                raise JobFailed(f"daily {day} stopped at step {name}: {e}") from e
+    return 0
+
+
+def job_status(cfg: Config, ns: argparse.Namespace) -> int:
+    from csqm.pipeline.status import print_status
+
+    print_status(_spark(cfg), cfg)
+    return 0
+
+
+JOBS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
+    "generate": job_generate,
+    "ingest": job_ingest,
+    "daily": job_daily,
+    "status": job_status,
+}
