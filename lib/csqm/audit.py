@@ -21,9 +21,12 @@ AUDIT_DDL = (
 )
 
 
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
 def now() -> dt.datetime:
-    """Wall-clock time in the session zone (Asia/Shanghai, naive), second precision."""
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None, microsecond=0)
+    """Wall-clock time, zone-aware in China Standard Time so Spark stores the right instant whatever the OS zone."""
+    return dt.datetime.now(CST).replace(microsecond=0)
 
 
 @dataclass
@@ -61,7 +64,7 @@ def _row(run: Run, spark: SparkSession, status: str, end: dt.datetime | None, er
 
 
 def _write(spark: SparkSession, cfg: Config, row: dict, run: Run) -> None:
-    io.ensure_table(spark, cfg, TABLE, StructType.fromDDL(AUDIT_DDL), ["run_day"])
+    io.ensure_table(spark, cfg, TABLE, StructType.fromDDL(AUDIT_DDL), ["run_day"], run.meta)
     df = spark.createDataFrame([row], StructType.fromDDL(AUDIT_DDL))
     io.merge_upsert(df, cfg, TABLE, ["run_day", "run_id"], run.meta)
 

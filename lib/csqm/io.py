@@ -37,14 +37,17 @@ def table_exists(spark: SparkSession, cfg: Config, table: str) -> bool:
 
 
 def ensure_table(spark: SparkSession, cfg: Config, table: str, schema: StructType,
-                 partition_cols: Sequence[str] = ()) -> None:
+                 partition_cols: Sequence[str] = (), meta: Mapping[str, str] | None = None) -> None:
     """Create the table with its layer's properties (operations.md §4) if it does not exist yet."""
+    if table_exists(spark, cfg, table):
+        return
     builder = DeltaTable.createIfNotExists(spark).location(table_path(cfg, table)).addColumns(schema)
     if partition_cols:
         builder = builder.partitionedBy(*partition_cols)
     for k, v in cfg.retention.properties(layer_of(table)).items():
         builder = builder.property(k, v)
-    builder.execute()
+    with commit_metadata(spark, meta):
+        builder.execute()
 
 
 def read(spark: SparkSession, cfg: Config, table: str, where: str | None = None,

@@ -5,7 +5,7 @@ checks work on bytes with built-in string functions; values are decoded in the i
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -39,12 +39,13 @@ CITY_FIELD = "city_code"
 
 def split_records(files: DataFrame) -> DataFrame:
     """Cut whole-file bytes into records by the §2 rules, keeping exact bytes for quarantine and line numbers for audit."""
-    text = F.decode(F.col("content"), LATIN1)
-    exploded = files.select(
-        "file_name", "file_seq",
-        F.size(F.split(text, "\n", -1)).alias("_n"),
-        F.posexplode(F.split(text, "\n", -1)).alias("_pos", "_part"),
-    )
+    # Split once and take the size before exploding: an expression over the array written next to the generator
+    # would be re-evaluated (whole file) for every record, and a carried array would be copied into every row.
+    # posexplode_outer: for a plain posexplode the optimizer infers a size(split(...)) > 0 filter below the split,
+    # decoding and splitting every file twice more (split never returns an empty array, so the rows are the same).
+    parts = files.select("file_name", "file_seq", F.split(F.decode(F.col("content"), LATIN1), "\n", -1).alias("_parts"))
+    parts = parts.select("file_name", "file_seq", F.size("_parts").alias("_n"), "_parts")
+    exploded = parts.select("file_name", "file_seq", "_n", F.posexplode_outer("_parts").alias("_pos", "_part"))
     last = F.col("_pos") == F.col("_n") - 1
     # The element after a final 0x0A (or the only element of an empty file) is not a record.
     kept = exploded.where(~last | (F.length("_part") > 0))
@@ -60,26 +61,25 @@ def split_records(files: DataFrame) -> DataFrame:
 
 
 def _typed(f: FieldSpec, s: Column) -> Column:
-    """The bronze value of one decoded field; try_ functions so a bad value never raises under ANSI."""
+    """The bronze value of one decoded field, NULL unless lexically valid; try_ functions never raise under ANSI."""
     if f.type in ("N", "F"):
-        return s.try_cast("bigint")
-    if f.type == "B":
-        return s.try_cast("tinyint")
-    if f.type == "D":
-        return F.try_to_date(s, F.lit(DATE_FMT))
-    if f.type == "T":
-        return F.try_to_timestamp(s, F.lit(TS_FMT))
-    return s
+        parsed = s.try_cast("bigint")
+    elif f.type == "B":
+        parsed = s.try_cast("tinyint")
+    elif f.type == "D":
+        parsed = F.try_to_date(s, DATE_FMT)
+    elif f.type == "T":
+        parsed = F.try_to_timestamp(s, F.lit(TS_FMT))
+    else:
+        return s
+    return F.when(s.rlike(LEXICAL[f.type]), parsed)
 
 
 def _bad_value(f: FieldSpec, s: Column, typed: Column) -> Column | None:
-    """True when a non-NULL value breaks its type's lexical form (or, for D/T, is no real date/time)."""
+    """True when a non-NULL value breaks its type's lexical form or, for D/T, is no real date/time."""
     if f.type not in LEXICAL:
         return None
-    bad = ~s.rlike(LEXICAL[f.type])
-    if f.type in ("D", "T"):
-        bad = bad | typed.isNull()
-    return s.isNotNull() & bad
+    return s.isNotNull() & typed.isNull()
 
 
 def _bad_code(f: FieldSpec, s: Column, city_prefix: Column | None) -> Column | None:

@@ -90,8 +90,8 @@ class Ingestor:
     def __init__(self, spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None]):
         self.spark, self.cfg, self.run, self.log = spark, cfg, run, log
         self.load_ts = audit.now()
-        io.ensure_table(spark, cfg, BATCH_LOG, schemas.schema(schemas.BATCH_LOG_DDL), ["data_date"])
-        io.ensure_table(spark, cfg, QUARANTINE, schemas.schema(schemas.QUARANTINE_DDL), ["data_date"])
+        io.ensure_table(spark, cfg, BATCH_LOG, schemas.schema(schemas.BATCH_LOG_DDL), ["data_date"], run.meta)
+        io.ensure_table(spark, cfg, QUARANTINE, schemas.schema(schemas.QUARANTINE_DDL), ["data_date"], run.meta)
 
     # ---------------------------------------------------------------- batch log
     def _log(self, res: BatchResult, folder_state: FolderState | None, chk_file: str | None,
@@ -201,7 +201,7 @@ class Ingestor:
     def _write_bronze(self, rows: DataFrame, spec: InterfaceSpec, date: str, batch_id: str) -> int:
         """Overwrite the batch's partition: a redelivery replaces the earlier batch entirely."""
         ddl = schemas.bronze_ddl(spec)
-        io.ensure_table(self.spark, self.cfg, spec.table, schemas.schema(ddl), [spec.partition_col])
+        io.ensure_table(self.spark, self.cfg, spec.table, schemas.schema(ddl), [spec.partition_col], self.run.meta)
         out = rows.select(
             *spec.field_names, F.lit(batch_id).alias("_batch_id"), F.col("file_name").alias("_file_name"),
             F.col("file_seq").alias("_file_seq"), "_line_no", F.lit(self.run.run_id).alias("_run_id"),
