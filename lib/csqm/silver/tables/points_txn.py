@@ -1,0 +1,45 @@
+"""slv_points_txn_d 积分流水明细 (silver.md §14): one row per txn_id, attributed to a city by the customer rule C()."""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+from csqm.silver.common import fen_to_yuan, prev_month_id, yyyymm, yyyymmdd
+
+TABLE = "slv_points_txn_d"
+KEY = ("txn_id",)
+PARTITION = "day_id"
+UNKNOWN_CITY = "9999"
+DDL = (
+    # key + copied
+    "txn_id STRING, cust_id STRING, points_type STRING, txn_type STRING, points BIGINT, txn_time TIMESTAMP, "
+    "earn_year BIGINT, prod_inst_id STRING, exch_id STRING, "
+    # derived
+    "month_id STRING, base_amt DECIMAL(18,2), attr_city_code STRING, "
+    "day_id STRING, _batch_id STRING"
+)
+
+
+def _customer_city(balances: DataFrame, alias: str) -> DataFrame:
+    """One cust_city_code per (month, customer); it is the same on all of the customer's rows of a month."""
+    return (balances.groupBy(F.col("month_id").alias(f"{alias}_m"), F.col("cust_id").alias(f"{alias}_k"))
+            .agg(F.min("cust_city_code").alias(f"{alias}_city")))
+
+
+def _attr_city(df: DataFrame, balances: DataFrame) -> DataFrame:
+    """C(cust_id, M): the customer's city in M, else in prev(M), else 9999 (silver.md §13)."""
+    cur_m, prev_m = _customer_city(balances, "__cm"), _customer_city(balances, "__pm")
+    on_cur = (F.col("__cm_m") == F.col("month_id")) & (F.col("__cm_k") == F.col("cust_id"))
+    on_prev = (F.col("__pm_m") == prev_month_id("month_id")) & (F.col("__pm_k") == F.col("cust_id"))
+    return (df.join(cur_m, on_cur, how="left").join(prev_m, on_prev, how="left")
+            .withColumn("attr_city_code", F.coalesce(F.col("__cm_city"), F.col("__pm_city"), F.lit(UNKNOWN_CITY)))
+            .drop("__cm_m", "__cm_k", "__cm_city", "__pm_m", "__pm_k", "__pm_city"))
+
+
+def build(*, cur: DataFrame, balances: DataFrame) -> DataFrame:
+    """Points transactions from the current state of brz_pts_txn and slv_points_balance_m of M and prev(M)."""
+    out = (cur.withColumns({"day_id": yyyymmdd("txn_time"), "month_id": yyyymm("txn_time"),
+                            "base_amt": fen_to_yuan("base_amt_fen")})
+           .transform(_attr_city, balances))
+    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])

@@ -1,0 +1,66 @@
+"""slv_points_txn_d (silver.md §14) on literal PTS_TXN rows: copied values, dates, base amount, attribution city C()."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from chispa import assert_df_equality
+from csqm.silver.tables import points_balance, points_txn
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+
+def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
+    """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
+    fields = StructType.fromDDL(ddl).fields
+    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
+                                ", ".join(f"`{f.name}` STRING" for f in fields))
+    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
+
+
+def balances(bronze_df, salt: str) -> DataFrame:
+    """slv_points_balance_m of 201301..201303 built from PTS_BAL rows."""
+    def bal(cust: str, ptype: str, city: str) -> dict:
+        return {"cust_id": cust, "points_type": ptype, "city_code": city, "cust_segment": "PUB",
+                "vip_level": "GOLD", "balance": 10}
+
+    months = {"201301": [bal("K3", "CONSUME", "0536")],
+              "201302": [bal("K1", "CONSUME", "0539"), bal("K2", "REWARD_ACT", "0535")],
+              "201303": [bal("K1", "REWARD_ACT", "0532"), bal("K1", "CONSUME", "0531")]}
+    frames = [points_balance.build(cur=bronze_df("PTS_BAL", rows, m), salt=salt) for m, rows in months.items()]
+    return frames[0].unionByName(frames[1]).unionByName(frames[2])
+
+
+def test_points_txn(spark, cfg, bronze_df):
+    base = {"points_type": "CONSUME", "txn_type": "EARN", "points": 100, "update_time": "2013-04-01 01:00:00"}
+    rows = [
+        # T1: K1 has rows in M -> city of its smallest points_type (CONSUME 0531, not REWARD_ACT 0532)
+        {**base, "txn_id": "T1", "cust_id": "K1", "txn_time": "2013-03-05 10:00:00", "earn_year": 2013,
+         "base_amt_fen": 12345, "prod_inst_id": "P1"},
+        # T2: K2 has no row in 201303 -> its 201302 city; last second of the month stays in March
+        {**base, "txn_id": "T2", "cust_id": "K2", "txn_time": "2013-03-31 23:59:59", "txn_type": "REDEEM",
+         "points": 30, "exch_id": "X1"},
+        # T3: K3 only in 201301 (two months back) -> 9999
+        {**base, "txn_id": "T3", "cust_id": "K3", "txn_time": "2013-03-01 00:00:00", "txn_type": "ADJUST",
+         "points": -20, "base_amt_fen": -50},
+        # T4: February transaction -> K1's February city
+        {**base, "txn_id": "T4", "cust_id": "K1", "txn_time": "2013-02-28 23:59:59"},
+        # T5: April, no April snapshot -> K1's March city
+        {**base, "txn_id": "T5", "cust_id": "K1", "txn_time": "2013-04-01 00:00:00", "txn_type": "EXPIRE"},
+        # T6: unknown customer -> 9999
+        {**base, "txn_id": "T6", "cust_id": "K9", "txn_time": "2013-03-10 00:00:00"},
+    ]
+    out = points_txn.build(cur=bronze_df("PTS_TXN", rows, "20130401"), balances=balances(bronze_df, cfg.env.pii_salt))
+
+    city = {"T1": "0531", "T2": "0535", "T3": "9999", "T4": "0539", "T5": "0531", "T6": "9999"}
+    base_amt = {"T1": Decimal("123.45"), "T3": Decimal("-0.50")}
+
+    def exp(r: dict) -> dict:
+        t = r["txn_time"]
+        return {**r, "month_id": t[:7].replace("-", ""), "base_amt": base_amt.get(r["txn_id"]),
+                "attr_city_code": city[r["txn_id"]], "day_id": t[:10].replace("-", ""),
+                "_batch_id": "PTS_TXN_20130401_001"}
+
+    expected = expect(spark, points_txn.DDL, [exp(r) for r in rows])
+    assert out.columns == [f.name for f in StructType.fromDDL(points_txn.DDL).fields]
+    assert_df_equality(out, expected, ignore_row_order=True, ignore_column_order=False, ignore_nullable=True)
