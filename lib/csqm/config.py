@@ -131,6 +131,7 @@ class Codes:
 class IngestSettings:
     reject_threshold: float = 0.001
     chk_wait_hours: int = 24
+    parallelism: int = 4  # interfaces loaded at the same time (threads sharing one Spark session)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
     roots = _take(d["roots"], f"{where}:roots", ("landing_root", "lake_root", "backup_root"))
     spark = _take(d["spark"], f"{where}:spark", ("app_name",), ("master", "conf"))
     pii = _take(d["pii"], f"{where}:pii", (), ("salt",))
-    ing = _take(d["ingest"], f"{where}:ingest", (), ("reject_threshold", "chk_wait_hours"))
+    ing = _take(d["ingest"], f"{where}:ingest", (), ("reject_threshold", "chk_wait_hours", "parallelism"))
     for k, v in overrides.items():
         if v:
             roots[k] = v
@@ -239,7 +240,7 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
         app_name=str(spark["app_name"]),
         spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},
         pii_salt=str(salt),
-        ingest=IngestSettings(threshold, int(ing.get("chk_wait_hours", 24))),
+        ingest=IngestSettings(threshold, int(ing.get("chk_wait_hours", 24)), max(1, int(ing.get("parallelism", 4)))),
     )
 
 

@@ -16,6 +16,7 @@ from csqm.config import Config
 LAYER_BY_PREFIX = {"brz_": "bronze", "slv_": "silver", "gld_": "gold", "ops_": "ops", "man_": "manual",
                    "dim_": "reference"}
 META_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+_KNOWN_TABLES: set[str] = set()  # paths seen to exist in this process (tables are never dropped by jobs)
 
 
 # ------------------------------------------------------------------ Delta tables
@@ -39,7 +40,9 @@ def table_exists(spark: SparkSession, cfg: Config, table: str) -> bool:
 def ensure_table(spark: SparkSession, cfg: Config, table: str, schema: StructType,
                  partition_cols: Sequence[str] = (), meta: Mapping[str, str] | None = None) -> None:
     """Create the table with its layer's properties (operations.md §4) if it does not exist yet."""
-    if table_exists(spark, cfg, table):
+    path = table_path(cfg, table)
+    if path in _KNOWN_TABLES or table_exists(spark, cfg, table):
+        _KNOWN_TABLES.add(path)
         return
     builder = DeltaTable.createIfNotExists(spark).location(table_path(cfg, table)).addColumns(schema)
     if partition_cols:
@@ -86,11 +89,18 @@ def commit_metadata(spark: SparkSession, meta: Mapping[str, str] | None) -> Iter
 def replace_where(df: DataFrame, cfg: Config, table: str, predicate: str,
                   meta: Mapping[str, str] | None = None) -> int:
     """Atomically replace the rows matching predicate (a partition or a batch) with df; returns the version."""
+    return replace_where_counted(df, cfg, table, predicate, meta)[0]
+
+
+def replace_where_counted(df: DataFrame, cfg: Config, table: str, predicate: str,
+                          meta: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """replace_where that also returns the rows written (the commit's numOutputRows), saving a count."""
     spark = df.sparkSession
     with commit_metadata(spark, meta):
         (df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
          .save(table_path(cfg, table)))
-    return latest_version(spark, cfg, table)
+    last = DeltaTable.forPath(spark, table_path(cfg, table)).history(1).select("version", "operationMetrics").first()
+    return int(last.version), int((last.operationMetrics or {}).get("numOutputRows", 0))
 
 
 def append(df: DataFrame, cfg: Config, table: str, meta: Mapping[str, str] | None = None) -> int:

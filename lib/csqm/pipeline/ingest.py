@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -85,24 +87,23 @@ def _in_scope(spec: InterfaceSpec, folder: str, date: str | None, month: str | N
 
 
 class Ingestor:
-    """Loads the batches of one run; holds the run's session, config, audit run and timestamp."""
+    """Loads the batches of one run; holds the session, config, audit run, timestamp and the run's batch-log rows."""
 
     def __init__(self, spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None]):
         self.spark, self.cfg, self.run, self.log = spark, cfg, run, log
         self.load_ts = audit.now()
-        io.ensure_table(spark, cfg, BATCH_LOG, schemas.schema(schemas.BATCH_LOG_DDL), ["data_date"], run.meta)
-        io.ensure_table(spark, cfg, QUARANTINE, schemas.schema(schemas.QUARANTINE_DDL), ["data_date"], run.meta)
+        self.rows: list[dict] = []
+        self.retire_waiting: list[tuple[str, str]] = []
+        self.retire_loaded: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        io.ensure_table(spark, cfg, BATCH_LOG, schemas.schema(schemas.BATCH_LOG_DDL), ["data_date"])
+        io.ensure_table(spark, cfg, QUARANTINE, schemas.schema(schemas.QUARANTINE_DDL), ["data_date"])
 
     # ---------------------------------------------------------------- batch log
     def _log(self, res: BatchResult, folder_state: FolderState | None, chk_file: str | None,
              lines: tuple[control.ChkLine, ...], sha: str | None, version: int | None) -> None:
-        """Write the folder's outcome: drop its WAITING row, retire the replaced batch, append the new row."""
-        spark, cfg, meta = self.spark, self.cfg, self.run.meta
-        where = f"ifcode = '{res.ifcode}' AND data_date = '{res.data_date}'"
-        if folder_state and folder_state.waiting and res.status != "WAITING":
-            io.delete_rows(spark, cfg, BATCH_LOG, f"{where} AND status = 'WAITING'", meta)
-        if res.status == "LOADED" and folder_state and folder_state.loaded:
-            io.update_rows(spark, cfg, BATCH_LOG, f"{where} AND status = 'LOADED'", {"status": "'REPLACED'"}, meta)
+        """Queue the folder's outcome; flush_log() writes all of a run's outcomes in three commits."""
+        key = (res.ifcode, res.data_date)
         row = {
             "ifcode": res.ifcode, "data_date": res.data_date, "_batch_id": res.batch_id, "chk_file": chk_file,
             "files": [f"{ln.file_name}|{ln.size_bytes}|{ln.row_count}" for ln in lines] or None,
@@ -111,8 +112,29 @@ class Ingestor:
             "bronze_version": version, "detail": res.detail or None, "chk_sha256": sha,
             "_run_id": self.run.run_id, "_load_ts": self.load_ts,
         }
-        df = spark.createDataFrame([row], schemas.schema(schemas.BATCH_LOG_DDL))
-        self.run.committed(BATCH_LOG, io.append(df, cfg, BATCH_LOG, meta))
+        with self._lock:
+            if folder_state and folder_state.waiting and res.status != "WAITING":
+                self.retire_waiting.append(key)
+            if res.status == "LOADED" and folder_state and folder_state.loaded:
+                self.retire_loaded.append(key)
+            self.rows.append(row)
+
+    def flush_log(self) -> None:
+        """Drop retired WAITING rows, mark superseded batches REPLACED, append the new outcomes."""
+        spark, cfg = self.spark, self.cfg
+
+        def folders(keys: list[tuple[str, str]]) -> str:
+            return " OR ".join(f"(ifcode = '{i}' AND data_date = '{d}')" for i, d in keys)
+
+        if self.retire_waiting:
+            io.delete_rows(spark, cfg, BATCH_LOG, f"status = 'WAITING' AND ({folders(self.retire_waiting)})")
+        if self.retire_loaded:
+            io.update_rows(spark, cfg, BATCH_LOG, f"status = 'LOADED' AND ({folders(self.retire_loaded)})",
+                           {"status": "'REPLACED'"})
+        if self.rows:
+            df = spark.createDataFrame(self.rows, schemas.schema(schemas.BATCH_LOG_DDL))
+            self.run.committed(BATCH_LOG, io.append(df, cfg, BATCH_LOG))
+        self.rows, self.retire_waiting, self.retire_loaded = [], [], []
 
     # ---------------------------------------------------------------- one folder
     def folder(self, spec: InterfaceSpec, date: str, state: FolderState | None) -> BatchResult | None:
@@ -140,55 +162,60 @@ class Ingestor:
 
     def _load(self, spec: InterfaceSpec, date: str, folder: Path, chk_name: str, dec: control.Decision,
               sha: str, state: FolderState | None) -> BatchResult:
-        """Read the listed files, count, validate rows, deduplicate, then write quarantine, bronze and the log."""
-        spark, cfg = self.spark, self.cfg
-        files = (io.read_files(spark, [folder / ln.file_name for ln in dec.lines])
+        """Read the listed files once, validate, count; then write quarantine and bronze."""
+        files = (io.read_files(self.spark, [folder / ln.file_name for ln in dec.lines])
                  .select(F.regexp_extract("path", r"([^/]+)$", 1).alias("file_name"), "content")
                  .withColumn("file_seq", F.substring("file_name", -7, 3).cast("int")))
-        records = parse.split_records(files).persist(StorageLevel.MEMORY_AND_DISK)
+        records = parse.split_records(files).withColumn("_data_date", F.lit(date))
+        checked = parse.validate(records, spec, self.cfg.codes.gb_prefix()).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            return self._validate_and_write(spec, date, chk_name, dec, sha, state, records)
+            return self._decide_and_write(spec, date, chk_name, dec, sha, state, checked)
         finally:
-            records.unpersist()
+            checked.unpersist()
 
-    def _validate_and_write(self, spec: InterfaceSpec, date: str, chk_name: str, dec: control.Decision, sha: str,
-                            state: FolderState | None, records: DataFrame) -> BatchResult:
-        spark, cfg, meta, lines = self.spark, self.cfg, self.run.meta, dec.lines
-        counts = {r.file_name: r["count"] for r in records.groupBy("file_name").count().collect()}
-        total = sum(counts.values())
-        for ln in lines:
-            if counts.get(ln.file_name, 0) != ln.row_count:
-                res = BatchResult(spec.ifcode, date, "REJECTED", "COUNT_MISMATCH", dec.batch_id, rows_total=total,
-                                  rows_loaded=0, detail=f"{ln.file_name}: {counts.get(ln.file_name, 0)} records, "
-                                                        f".chk says {ln.row_count}")
-                self._log(res, state, chk_name, lines, sha, None)
-                return res
-        checked = (parse.validate(records.withColumn("_data_date", F.lit(date)), spec, cfg.codes.gb_prefix())
-                   .persist(StorageLevel.MEMORY_AND_DISK))
-        try:
-            good = parse.mark_duplicates(checked.where("reason_code IS NULL"), spec)
-            stats = good.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("_dup").cast("int")).alias("d")).first()
-            n_good, n_dup = int(stats.n), int(stats.d or 0)
-            n_bad = total - n_good
-            rejected = n_bad > cfg.env.ingest.reject_threshold * total
-            status = "REJECTED" if rejected else "LOADED"
+    def _decide_and_write(self, spec: InterfaceSpec, date: str, chk_name: str, dec: control.Decision, sha: str,
+                          state: FolderState | None, checked: DataFrame) -> BatchResult:
+        cfg, lines = self.cfg, dec.lines
+        stats = (checked.groupBy("file_name")
+                 .agg(F.count(F.lit(1)).alias("n"), F.count("reason_code").alias("bad")).collect())
+        counts = {r.file_name: int(r.n) for r in stats}
+        total, n_bad = sum(counts.values()), sum(int(r.bad) for r in stats)
+        res = BatchResult(spec.ifcode, date, "REJECTED", None, dec.batch_id, rows_total=total, rows_loaded=0)
+        wrong = next((ln for ln in lines if counts.get(ln.file_name, 0) != ln.row_count), None)
+        if wrong is not None:
+            res.reason = "COUNT_MISMATCH"
+            res.detail = f"{wrong.file_name}: {counts.get(wrong.file_name, 0)} records, .chk says {wrong.row_count}"
+            self._log(res, state, chk_name, lines, sha, None)
+            return res
+        good = parse.mark_duplicates(checked.where("reason_code IS NULL"), spec)
+        rejected = n_bad > cfg.env.ingest.reject_threshold * total
+        status = "REJECTED" if rejected else "LOADED"
+        if n_bad:
             q = self._quarantine_rows(checked, spec, date, dec.batch_id, status)
             self.run.committed(QUARANTINE, io.replace_where(
-                q, cfg, QUARANTINE, f"data_date = '{date}' AND _batch_id = '{dec.batch_id}'", meta))
-            version = None
-            if not rejected:
-                version = self._write_bronze(good.where("NOT _dup"), spec, date, dec.batch_id)
-            res = BatchResult(spec.ifcode, date, status, "REJECT_RATE" if rejected else None, dec.batch_id,
-                              total, 0 if rejected else n_good - n_dup, n_bad, n_dup,
-                              f"{n_bad} of {total} rows quarantined" if rejected else "")
-            self._log(res, state, chk_name, lines, sha, version)
+                q, cfg, QUARANTINE, f"data_date = '{date}' AND _batch_id = '{dec.batch_id}'"))
+        version = None
+        if rejected:
+            n_dup = good.where("_dup").count()
+            res.reason, res.detail = "REJECT_RATE", f"{n_bad} of {total} rows quarantined (first: " \
+                f"{self._first_bad(checked)})"
+        else:
+            version, loaded = self._write_bronze(good.where("NOT _dup"), spec, date, dec.batch_id)
+            n_dup = total - n_bad - loaded
+            res.status, res.rows_loaded = "LOADED", loaded
+        res.rows_quarantined, res.rows_dup = n_bad, n_dup
+        self._log(res, state, chk_name, lines, sha, version)
+        with self._lock:
             self.run.rows_in += total
             self.run.rows_out += res.rows_loaded or 0
             self.run.rows_quarantined += n_bad
             self.run.rows_dup += n_dup
-            return res
-        finally:
-            checked.unpersist()
+        return res
+
+    @staticmethod
+    def _first_bad(checked: DataFrame) -> str:
+        r = checked.where("reason_code IS NOT NULL").orderBy("file_name", "_line_no").first()
+        return f"{r.file_name} line {r._line_no}: {r.reason_code}"
 
     def _quarantine_rows(self, checked: DataFrame, spec: InterfaceSpec, date: str, batch_id: str,
                          status: str) -> DataFrame:
@@ -198,41 +225,53 @@ class Ingestor:
             F.lit(status).alias("batch_status"), F.lit(self.run.run_id).alias("_run_id"),
             F.lit(self.load_ts).cast("timestamp").alias("_load_ts"))
 
-    def _write_bronze(self, rows: DataFrame, spec: InterfaceSpec, date: str, batch_id: str) -> int:
-        """Overwrite the batch's partition: a redelivery replaces the earlier batch entirely."""
-        ddl = schemas.bronze_ddl(spec)
-        io.ensure_table(self.spark, self.cfg, spec.table, schemas.schema(ddl), [spec.partition_col], self.run.meta)
+    def _write_bronze(self, rows: DataFrame, spec: InterfaceSpec, date: str, batch_id: str) -> tuple[int, int]:
+        """Overwrite the batch's partition (a redelivery replaces the earlier batch); returns (version, rows)."""
+        ddl = schemas.schema(schemas.bronze_ddl(spec))
+        io.ensure_table(self.spark, self.cfg, spec.table, ddl, [spec.partition_col])
         out = rows.select(
             *spec.field_names, F.lit(batch_id).alias("_batch_id"), F.col("file_name").alias("_file_name"),
             F.col("file_seq").alias("_file_seq"), "_line_no", F.lit(self.run.run_id).alias("_run_id"),
             F.lit(self.load_ts).cast("timestamp").alias("_load_ts"), F.lit(date).alias(spec.partition_col))
-        out = out.select(*[F.col(f.name).cast(f.dataType) for f in schemas.schema(ddl).fields])
-        version = io.replace_where(out, self.cfg, spec.table, f"{spec.partition_col} = '{date}'", self.run.meta)
+        out = out.select(*[F.col(f.name).cast(f.dataType) for f in ddl.fields])
+        version, n = io.replace_where_counted(out, self.cfg, spec.table, f"{spec.partition_col} = '{date}'")
         self.run.committed(spec.table, version)
-        return version
+        return version, n
 
 
 def ingest(spark: SparkSession, cfg: Config, run: audit.Run, *, date: str | None = None, month: str | None = None,
            ifcodes: Iterable[str] | None = None, dry_run: bool = False,
            log: Callable[[str], None] = print) -> IngestSummary:
-    """Validate and load every complete, new batch up to the date/month, oldest first, interface by interface."""
+    """Validate and load every complete, new batch up to the date/month; interfaces in parallel, folders oldest first."""
     specs = [cfg.interface(c) for c in (ifcodes or cfg.interfaces)]
     if month and not date:
         specs = [s for s in specs if s.freq == "M"]
-    states = _folder_states(spark, cfg, [s.ifcode for s in specs])
+    work = {s.ifcode: [f for f in io.landing_dates(cfg, s.ifcode) if _in_scope(s, f, date, month)] for s in specs}
     summary = IngestSummary()
-    ing = None if dry_run else Ingestor(spark, cfg, run, log)
-    for spec in specs:
-        for folder in io.landing_dates(cfg, spec.ifcode):
-            if not _in_scope(spec, folder, date, month):
-                continue
-            if dry_run:
-                log(f"  would check {spec.ifcode}/{folder}")
-                continue
-            res = ing.folder(spec, folder, states.get((spec.ifcode, folder)))
-            if res is not None:
-                summary.results.append(res)
-                log(_describe(res))
+    if dry_run:
+        for code, folders in work.items():
+            for f in folders:
+                log(f"  would check {code}/{f}")
+        return summary
+    states = _folder_states(spark, cfg, [s.ifcode for s in specs])
+    with io.commit_metadata(spark, run.meta):
+        ing = Ingestor(spark, cfg, run, log)
+
+        def one_interface(spec: InterfaceSpec) -> list[BatchResult]:
+            out = []
+            for folder in work[spec.ifcode]:
+                res = ing.folder(spec, folder, states.get((spec.ifcode, folder)))
+                if res is not None:
+                    out.append(res)
+                    log(_describe(res))
+            return out
+
+        try:
+            with ThreadPoolExecutor(max_workers=cfg.env.ingest.parallelism) as pool:
+                for results in pool.map(one_interface, specs):
+                    summary.results.extend(results)
+        finally:
+            ing.flush_log()  # outcomes of the batches that were written, even when another one failed
     return summary
 
 

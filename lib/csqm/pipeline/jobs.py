@@ -45,7 +45,9 @@ def job_generate(cfg: Config, ns: argparse.Namespace) -> int:
         return 0
     summary = generate_landing(cfg, cfg.env.landing_root, ns.start, ns.days, ns.subscribers, ns.seed,
                                redeliveries=not ns.no_redeliveries, progress=print)
-    print(summary.describe())
+    for code, c in summary.interfaces.items():
+        print(f"  {code:<13} files={c.files:>5} rows={c.rows:>10,} bytes={c.bytes:>13,}")
+    print(f"  total: {summary.files} files, {summary.rows:,} rows, {summary.bytes:,} bytes in {cfg.env.landing_root}")
     return 0
 
 
