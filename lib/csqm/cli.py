@@ -8,11 +8,7 @@ import time
 from typing import Callable, Sequence
 
 from csqm.config import Config, ConfigError, load_config
-from csqm.errors import JobFailed
-
-
-class UsageError(ValueError):
-    """A bad argument: reported on one line, exit code 2."""
+from csqm.errors import JobFailed, UsageError
 
 
 def _date(s: str) -> str:
@@ -78,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--ifcode", help="one interface (e.g. FLT_TICKET)")
     w.add_argument("--all", action="store_true", help="every interface (default)")
     _common(i)
+
+    sv = sub.add_parser("silver", help="bring the silver tables up to date with bronze")
+    _dates(sv)
+    sv.add_argument("--table", help="write only this silver table (its inputs are still built)")
+    sv.add_argument("--full-refresh", action="store_true", help="rebuild from all of bronze")
+    _common(sv)
 
     d = sub.add_parser("daily", help="run the daily chain for a date or a range of dates")
     _dates(d, month=False, span=True)

@@ -9,7 +9,7 @@ from typing import Callable
 
 from csqm import audit
 from csqm.config import Config
-from csqm.errors import JobFailed
+from csqm.errors import JobFailed, UsageError
 
 
 def _spark(cfg: Config):
@@ -75,6 +75,38 @@ def job_ingest(cfg: Config, ns: argparse.Namespace) -> int:
     return 0
 
 
+def run_silver_job(spark, cfg: Config, *, date: str | None, month: str | None, tables: list[str] | None,
+                   dry_run: bool) -> audit.Run | None:
+    from csqm.pipeline.silver import BUILDERS, run_silver
+
+    t0 = time.time()
+    print(f"silver {date or month}:")
+    if dry_run:
+        for module, _ in BUILDERS:
+            print(f"  would build {module.TABLE}")
+        return None
+
+    def step(run: audit.Run) -> str:
+        run_silver(spark, cfg, run, tables=tables)
+        return "SUCCESS"
+
+    run = _audited(spark, cfg, "silver", {"date": date, "month": month, "table": tables}, date or month, step)
+    _print_run(run, t0)
+    return run
+
+
+def job_silver(cfg: Config, ns: argparse.Namespace) -> int:
+    from csqm.pipeline.silver import BUILDERS
+
+    known = [m.TABLE for m, _ in BUILDERS]
+    if ns.table and ns.table not in known:
+        raise UsageError(f"unknown silver table {ns.table!r}; known: {', '.join(known)}")
+    date, month = (ns.date, None) if ns.date and len(ns.date) == 8 else (None, ns.month or ns.date)
+    run_silver_job(_spark(cfg), cfg, date=date, month=month, tables=[ns.table] if ns.table else None,
+                   dry_run=ns.dry_run)
+    return 0
+
+
 def _days(first: str, last: str) -> list[str]:
     d0, d1 = (dt.datetime.strptime(x, "%Y%m%d").date() for x in (first, last))
     return [(d0 + dt.timedelta(days=i)).strftime("%Y%m%d") for i in range((d1 - d0).days + 1)]
@@ -83,6 +115,8 @@ def _days(first: str, last: str) -> list[str]:
 DAILY_STEPS: list[tuple[str, Callable]] = [
     ("ingest", lambda spark, cfg, day, dry: run_ingest(spark, cfg, date=day, month=None, ifcodes=None,
                                                         dry_run=dry)),
+    ("silver", lambda spark, cfg, day, dry: run_silver_job(spark, cfg, date=day, month=None, tables=None,
+                                                            dry_run=dry)),
 ]
 
 
@@ -109,6 +143,7 @@ def job_status(cfg: Config, ns: argparse.Namespace) -> int:
 JOBS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "generate": job_generate,
     "ingest": job_ingest,
+    "silver": job_silver,
     "daily": job_daily,
     "status": job_status,
 }

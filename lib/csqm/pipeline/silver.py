@@ -1,0 +1,172 @@
+"""Silver job: build the 15 silver tables from bronze in the build order of silver.md §0.6, write what changed."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+from csqm import audit, io
+from csqm.config import Config
+from csqm.silver import common
+from csqm.silver.tables import (appeal, complaint, contact, echannel, escalation, fault, newuser, order,
+                                points_balance, points_exch, points_txn, proactive, refund, step, subscriber)
+
+THRESHOLDS = "dim_kpi_threshold"
+BULLETIN = "man_appeal_bulletin"
+BULLETIN_DDL = ("month_id STRING, appeal_id STRING, appeal_org STRING, city_code STRING, bulletin_ref STRING, "
+                "entered_by STRING, entered_at TIMESTAMP, source_file STRING")
+CHANGES = "ops_changed_partition"
+CHANGES_DDL = "table_name STRING, partition STRING, run_id STRING, _load_ts TIMESTAMP"
+AUDIT_COLS = ("_run_id", "_load_ts")
+
+
+@dataclass
+class SilverInputs:
+    """Everything the builders read: current bronze state per interface, dims, manual tables, built silver."""
+
+    spark: SparkSession
+    cfg: Config
+    salt: str
+    built: dict[str, DataFrame] = field(default_factory=dict)
+    _cur: dict[str, DataFrame] = field(default_factory=dict)
+
+    def bronze(self, ifcode: str) -> DataFrame:
+        spec = self.cfg.interface(ifcode)
+        if not io.table_exists(self.spark, self.cfg, spec.table):
+            from csqm.bronze.schemas import bronze_ddl
+
+            return self.spark.createDataFrame([], StructType.fromDDL(bronze_ddl(spec)))
+        return io.read(self.spark, self.cfg, spec.table)
+
+    def cur(self, ifcode: str) -> DataFrame:
+        """Current state per key over all loaded batches (sources.md §1.5); monthly: the snapshot rows."""
+        if ifcode not in self._cur:
+            spec = self.cfg.interface(ifcode)
+            df = self.bronze(ifcode)
+            if spec.freq == "D":
+                df = common.current_state(df, spec.key)
+            self._cur[ifcode] = df
+        return self._cur[ifcode]
+
+    def thresholds(self) -> DataFrame:
+        return io.read(self.spark, self.cfg, THRESHOLDS)
+
+    def bulletin(self) -> DataFrame:
+        return io.read(self.spark, self.cfg, BULLETIN)
+
+
+def _subscribers(i: SilverInputs) -> DataFrame:
+    # prev_offer_id of M needs only offer_id/is_arrive of prev(M), which a first pass without prev already has
+    first = subscriber.build(cur=i.cur("SUBS"), prev=_empty(i, subscriber.DDL), salt=i.salt)
+    return subscriber.build(cur=i.cur("SUBS"), prev=first, salt=i.salt)
+
+
+def _empty(i: SilverInputs, ddl: str) -> DataFrame:
+    return i.spark.createDataFrame([], StructType.fromDDL(ddl))
+
+
+# Build order of silver.md §0.6; each entry: table module and how its inputs are wired.
+BUILDERS: list[tuple[object, Callable[[SilverInputs], DataFrame]]] = [
+    (subscriber, _subscribers),
+    (refund, lambda i: refund.build(cur=i.cur("BILL_ADJ"), subscribers=i.built["slv_subscriber_m"],
+                                    thresholds=i.thresholds(), salt=i.salt)),
+    (complaint, lambda i: complaint.build(cur=i.cur("CS_SHEET"), subscribers=i.built["slv_subscriber_m"],
+                                          thresholds=i.thresholds(), refunds=i.built["slv_refund_event_d"],
+                                          salt=i.salt)),
+    (fault, lambda i: fault.build(cur=i.cur("FLT_TICKET"), subscribers=i.built["slv_subscriber_m"],
+                                  thresholds=i.thresholds(), complaints=i.built["slv_complaint_event_d"],
+                                  salt=i.salt)),
+    (order, lambda i: order.build(cur=i.cur("SP_ORDER"), steps_cur=i.cur("SP_STEP"),
+                                  subscribers=i.built["slv_subscriber_m"], thresholds=i.thresholds(), salt=i.salt)),
+    (step, lambda i: step.build(cur=i.cur("SP_STEP"), orders=i.built["slv_provision_order_d"])),
+    (contact, lambda i: contact.build(calls=i.cur("CC_CALL"), halls=i.cur("HALL_QUEUE"), elogs=i.cur("EC_LOG"),
+                                      subscribers=i.built["slv_subscriber_m"], salt=i.salt)),
+    (echannel, lambda i: echannel.build(cur=i.cur("EC_LOG"), subscribers=i.built["slv_subscriber_m"],
+                                        salt=i.salt)),
+    (newuser, lambda i: newuser.build(cur=i.cur("SMS_CALLBACK"), subscribers=i.built["slv_subscriber_m"],
+                                      salt=i.salt)),
+    (proactive, lambda i: proactive.build(cur=i.cur("OB_TASK"), subscribers=i.built["slv_subscriber_m"],
+                                          thresholds=i.thresholds(), complaints=i.built["slv_complaint_event_d"],
+                                          salt=i.salt)),
+    (appeal, lambda i: appeal.build(cur=i.cur("APPEAL"), bulletin=i.bulletin(),
+                                    complaints=i.built["slv_complaint_event_d"],
+                                    subscribers=i.built["slv_subscriber_m"], salt=i.salt)),
+    (escalation, lambda i: escalation.build(cur=i.cur("ESCAL"), complaints=i.built["slv_complaint_event_d"],
+                                            subscribers=i.built["slv_subscriber_m"], salt=i.salt)),
+    (points_balance, lambda i: points_balance.build(cur=i.cur("PTS_BAL"), salt=i.salt)),
+    (points_txn, lambda i: points_txn.build(cur=i.cur("PTS_TXN"), balances=i.built["slv_points_balance_m"])),
+    (points_exch, lambda i: points_exch.build(cur=i.cur("PTS_EXCH"), salt=i.salt)),
+]
+
+
+def ensure_reference(spark: SparkSession, cfg: Config, meta: dict) -> None:
+    """dim_kpi_threshold is seeded from conf/ at deployment; man_appeal_bulletin starts empty (operations.md §1)."""
+    if not io.table_exists(spark, cfg, THRESHOLDS):
+        seed = common.threshold_seed(spark, cfg.conf_dir).withColumns({
+            "entered_by": F.lit("seed"), "entered_at": F.current_timestamp(),
+            "source_file": F.lit("conf/thresholds.yaml")})
+        io.ensure_table(spark, cfg, THRESHOLDS, seed.schema, (), meta)
+        io.append(seed, cfg, THRESHOLDS, meta)
+    io.ensure_table(spark, cfg, BULLETIN, StructType.fromDDL(BULLETIN_DDL), (), meta)
+
+
+def _fingerprint(df: DataFrame, part: str) -> dict[str, tuple[int, int]]:
+    """Per partition: rows and an order-free checksum of the content (audit columns left out)."""
+    cols = [c for c in df.columns if c not in AUDIT_COLS]
+    agg = (df.groupBy(part).agg(F.count(F.lit(1)).alias("n"),
+                                F.sum(F.xxhash64(*cols).cast("decimal(38,0)")).alias("h")).collect())
+    return {r[part]: (int(r.n), int(r.h)) for r in agg}
+
+
+def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new: DataFrame) -> list[str]:
+    """Replace only the partitions whose content differs from what is stored; return them (for gold)."""
+    table, part = module.TABLE, module.PARTITION
+    schema = StructType.fromDDL(f"{module.DDL}, _run_id STRING, _load_ts TIMESTAMP")
+    io.ensure_table(spark, cfg, table, schema, [part], run.meta)
+    old = _fingerprint(io.read(spark, cfg, table), part)
+    new = new.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        fresh = _fingerprint(new, part)
+        changed = sorted(p for p in set(old) | set(fresh) if old.get(p) != fresh.get(p))
+        if changed:
+            out = new.where(F.col(part).isin(changed)).select(
+                "*", F.lit(run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
+            listed = ", ".join(f"'{p}'" for p in changed)
+            run.committed(table, io.replace_where(out, cfg, table, f"{part} IN ({listed})", run.meta))
+            run.rows_out += sum(fresh.get(p, (0, 0))[0] for p in changed)
+        return changed
+    finally:
+        new.unpersist()
+
+
+def run_silver(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None] = print,
+               tables: list[str] | None = None) -> dict[str, list[str]]:
+    """Build every silver table and write the partitions that changed; returns table -> changed partitions."""
+    ensure_reference(spark, cfg, run.meta)
+    inputs = SilverInputs(spark, cfg, cfg.env.pii_salt)
+    changed: dict[str, list[str]] = {}
+    for module, build in BUILDERS:
+        t0 = time.time()
+        df = build(inputs)
+        inputs.built[module.TABLE] = df
+        if tables and module.TABLE not in tables:
+            continue
+        parts = write_changed(spark, cfg, run, module, df)
+        inputs.built[module.TABLE] = io.read(spark, cfg, module.TABLE).drop(*AUDIT_COLS)
+        changed[module.TABLE] = parts
+        log(f"  {module.TABLE:<28} {len(parts):>4} partitions changed  {time.time() - t0:5.1f}s")
+    _record_changes(spark, cfg, run, changed)
+    return changed
+
+
+def _record_changes(spark: SparkSession, cfg: Config, run: audit.Run, changed: dict[str, list[str]]) -> None:
+    """ops_changed_partition: which silver partitions this run rewrote, so gold recomputes only those."""
+    rows = [(t, p, run.run_id, audit.now()) for t, ps in changed.items() for p in ps]
+    io.ensure_table(spark, cfg, CHANGES, StructType.fromDDL(CHANGES_DDL), (), run.meta)
+    if rows:
+        io.append(spark.createDataFrame(rows, StructType.fromDDL(CHANGES_DDL)), cfg, CHANGES, run.meta)
