@@ -42,6 +42,7 @@ def test_every_generated_row_is_accounted_for(spark, generated):
     log = io.read(spark, cfg, "ops_batch_log").where("status = 'LOADED'").collect()
     for r in log:
         chk_total = sum(int(f.split("|")[2]) for f in r.files)
+        assert min(r.rows_loaded, r.rows_quarantined, r.rows_dup) >= 0, r._batch_id
         assert r.rows_loaded + r.rows_quarantined + r.rows_dup == r.rows_total == chk_total, r._batch_id
         part = cfg.interface(r.ifcode).partition_col
         n = io.read(spark, cfg, f"brz_{r.ifcode.lower()}", f"{part} = '{r.data_date}'").count()
@@ -184,3 +185,18 @@ def test_second_deliveries_skipped_stale_and_replaced(spark, bad_lake):
             batches = {r._batch_id for r in io.read(spark, cfg, "brz_cs_sheet", f"day_id = '{case.data_date}'")
                        .select("_batch_id").distinct().collect()}
             assert batches == {exp.batch_id}  # the earlier batch is gone entirely
+
+
+def test_empty_redelivery_empties_the_partition(spark, tmp_roots):
+    """Delta makes no commit for an empty overwrite: the redelivered empty batch must still replace the rows."""
+    from csqm.generate.bad import encode, valid_records, write_batch
+
+    cfg, spec, day = tmp_roots, tmp_roots.interface("HALL_QUEUE"), "20130105"
+    recs = [encode(spec, r) for r in valid_records(cfg, "HALL_QUEUE", day, 5)]
+    write_batch(cfg.env.landing_root, spec, day, [recs])
+    run_ingest(spark, cfg, day)
+    assert io.read(spark, cfg, "brz_hall_queue", f"day_id = '{day}'").count() == 5
+    write_batch(cfg.env.landing_root, spec, day, [[]], seq_start=2, gen_time="20130106113000")
+    res = run_ingest(spark, cfg, day).results
+    assert [(r.status, r.rows_total, r.rows_loaded, r.rows_dup) for r in res] == [("LOADED", 0, 0, 0)]
+    assert io.read(spark, cfg, "brz_hall_queue", f"day_id = '{day}'").count() == 0

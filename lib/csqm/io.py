@@ -87,15 +87,20 @@ def commit_metadata(spark: SparkSession, meta: Mapping[str, str] | None) -> Iter
 
 
 def replace_where(df: DataFrame, cfg: Config, table: str, predicate: str,
-                  meta: Mapping[str, str] | None = None) -> int:
-    """Atomically replace the rows matching predicate (a partition or a batch) with df; returns the version."""
-    return replace_where_counted(df, cfg, table, predicate, meta)[0]
+                  meta: Mapping[str, str] | None = None, empty: bool = False) -> int:
+    """Atomically replace the rows matching predicate (a partition or a batch) with df; returns the version.
+
+    Delta makes no commit for an overwrite that writes no rows, so a caller that knows df is empty says so and the
+    matching rows are deleted instead."""
+    return replace_where_counted(df, cfg, table, predicate, meta, empty)[0]
 
 
 def replace_where_counted(df: DataFrame, cfg: Config, table: str, predicate: str,
-                          meta: Mapping[str, str] | None = None) -> tuple[int, int]:
+                          meta: Mapping[str, str] | None = None, empty: bool = False) -> tuple[int, int]:
     """replace_where that also returns the rows written (the commit's numOutputRows), saving a count."""
     spark = df.sparkSession
+    if empty:
+        return delete_rows(spark, cfg, table, predicate, meta), 0
     with commit_metadata(spark, meta):
         (df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
          .save(table_path(cfg, table)))

@@ -200,7 +200,8 @@ class Ingestor:
             res.reason, res.detail = "REJECT_RATE", f"{n_bad} of {total} rows quarantined (first: " \
                 f"{self._first_bad(checked)})"
         else:
-            version, loaded = self._write_bronze(good.where("NOT _dup"), spec, date, dec.batch_id)
+            version, loaded = self._write_bronze(good.where("NOT _dup"), spec, date, dec.batch_id,
+                                                 empty=total == n_bad)
             n_dup = total - n_bad - loaded
             res.status, res.rows_loaded = "LOADED", loaded
         res.rows_quarantined, res.rows_dup = n_bad, n_dup
@@ -225,7 +226,8 @@ class Ingestor:
             F.lit(status).alias("batch_status"), F.lit(self.run.run_id).alias("_run_id"),
             F.lit(self.load_ts).cast("timestamp").alias("_load_ts"))
 
-    def _write_bronze(self, rows: DataFrame, spec: InterfaceSpec, date: str, batch_id: str) -> tuple[int, int]:
+    def _write_bronze(self, rows: DataFrame, spec: InterfaceSpec, date: str, batch_id: str,
+                      empty: bool) -> tuple[int, int]:
         """Overwrite the batch's partition (a redelivery replaces the earlier batch); returns (version, rows)."""
         ddl = schemas.schema(schemas.bronze_ddl(spec))
         io.ensure_table(self.spark, self.cfg, spec.table, ddl, [spec.partition_col])
@@ -234,7 +236,8 @@ class Ingestor:
             F.col("file_seq").alias("_file_seq"), "_line_no", F.lit(self.run.run_id).alias("_run_id"),
             F.lit(self.load_ts).cast("timestamp").alias("_load_ts"), F.lit(date).alias(spec.partition_col))
         out = out.select(*[F.col(f.name).cast(f.dataType) for f in ddl.fields])
-        version, n = io.replace_where_counted(out, self.cfg, spec.table, f"{spec.partition_col} = '{date}'")
+        version, n = io.replace_where_counted(out, self.cfg, spec.table, f"{spec.partition_col} = '{date}'",
+                                              empty=empty)
         self.run.committed(spec.table, version)
         return version, n
 

@@ -133,7 +133,10 @@ def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new:
     try:
         fresh = _fingerprint(new, part)
         changed = sorted(p for p in set(old) | set(fresh) if old.get(p) != fresh.get(p))
-        if changed:
+        if changed and not any(p in fresh for p in changed):
+            listed = ", ".join(f"'{p}'" for p in changed)
+            run.committed(table, io.delete_rows(spark, cfg, table, f"{part} IN ({listed})", run.meta))
+        elif changed:
             out = new.where(F.col(part).isin(changed)).select(
                 "*", F.lit(run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
             listed = ", ".join(f"'{p}'" for p in changed)
