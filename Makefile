@@ -28,13 +28,14 @@ $(JARS)/.stamp: conf/jars.yaml $(VENV)/.stamp-install
 
 setup: $(VENV)/.stamp-install $(JARS)/.stamp ## install the package (venv) and fetch the Delta jars once
 
-demo: setup ## generate a sample month of source files, run the pipeline, print what it built
+DEMO_ROOTS = --landing-root data/demo/landing --lake-root data/demo/lake --backup-root data/demo/backup
+DEMO_LAST  = $(shell $(PYTHON) -c "import datetime as d;s='$(DEMO_START)';print((d.date(int(s[:4]),int(s[4:6]),int(s[6:]))+d.timedelta(days=$(DEMO_DAYS)-1)).strftime('%Y%m%d'))")
+
+demo: setup ## generate a sample month of source files, run the pipeline over it, print what it built
 	rm -rf data/demo
-	$(CSQM) generate --start $(DEMO_START) --days $(DEMO_DAYS) --subscribers $(DEMO_SUBS) --seed $(DEMO_SEED) \
-	    --landing-root data/demo/landing
-	$(CSQM) daily --from $(DEMO_START) --to $$($(PY) -c "import datetime as d;print((d.date(int('$(DEMO_START)'[:4]),int('$(DEMO_START)'[4:6]),int('$(DEMO_START)'[6:]))+d.timedelta(days=$(DEMO_DAYS)-1)).strftime('%Y%m%d'))") \
-	    --landing-root data/demo/landing --lake-root data/demo/lake --backup-root data/demo/backup
-	$(CSQM) status --landing-root data/demo/landing --lake-root data/demo/lake --backup-root data/demo/backup
+	$(CSQM) generate --start $(DEMO_START) --days $(DEMO_DAYS) --subscribers $(DEMO_SUBS) --seed $(DEMO_SEED) $(DEMO_ROOTS)
+	$(CSQM) daily --date $(DEMO_LAST) $(DEMO_ROOTS)
+	$(CSQM) status $(DEMO_ROOTS)
 
 test: setup ## run the test suite
 	$(PY) -m pytest -q tests

@@ -6,7 +6,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from csqm.config import Config, load_config
 
 os.environ.setdefault("CSQM_PII_SALT", "test-salt")
@@ -51,9 +50,8 @@ def bronze_df(spark, cfg):
 
     T/D values are strings 'yyyy-MM-dd HH:mm:ss' / 'yyyy-MM-dd' parsed in the session zone (never Python datetimes,
     which Spark would read in the OS zone)."""
-    from pyspark.sql import functions as F
-
     from csqm.bronze.schemas import SPARK_TYPE, schema
+    from pyspark.sql import functions as F
 
     def make(ifcode: str, rows: list[dict], data_date: str | None = None):
         spec = cfg.interface(ifcode)

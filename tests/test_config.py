@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from csqm.config import DEFAULT_CONF_DIR, SALT_ENV, ConfigError, load_config
 
 FIELD_COUNTS = {

@@ -5,12 +5,11 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from pyspark.sql import functions as F
-
 from csqm import audit, io
 from csqm.generate import generate_landing
 from csqm.generate.bad import make_bad_batch
 from csqm.pipeline.ingest import ingest
+from pyspark.sql import functions as F
 
 
 def run_ingest(spark, cfg, date):

@@ -5,7 +5,7 @@ import argparse
 import datetime as dt
 import sys
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from csqm.config import Config, ConfigError, load_config
 from csqm.errors import JobFailed, UsageError

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -31,6 +31,14 @@ def layer_of(table: str) -> str:
 def table_path(cfg: Config, table: str) -> str:
     """Every table lives at <lake_root>/<layer>/<table>."""
     return f"{cfg.env.lake_root.rstrip('/')}/{layer_of(table)}/{table}"
+
+
+def tables_in_layer(cfg: Config, layer: str) -> list[str]:
+    """Names of the Delta tables stored under <lake_root>/<layer> (local lakes; a cluster lists its catalog)."""
+    root = Path(cfg.env.lake_root) / layer
+    if "://" in cfg.env.lake_root or not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir())
 
 
 def table_exists(spark: SparkSession, cfg: Config, table: str) -> bool:

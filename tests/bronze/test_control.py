@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from csqm.bronze import control
 
 IF, D = "FLT_TICKET", "20130105"

@@ -34,7 +34,8 @@ def files_df(spark, files: list[tuple[str, int, bytes]]) -> DataFrame:
 def records_of(spark, lines: list[bytes], seq: int = 1) -> DataFrame:
     """One file holding the given records (\\n-terminated), with the batch data date attached."""
     content = b"".join(x + b"\n" for x in lines)
-    return split_records(files_df(spark, [(f"F_{seq:03d}.dat", seq, content)])).withColumn("_data_date", F.lit(DATA_DATE))
+    return (split_records(files_df(spark, [(f"F_{seq:03d}.dat", seq, content)]))
+            .withColumn("_data_date", F.lit(DATA_DATE)))
 
 
 # ------------------------------------------------------------------ split_records

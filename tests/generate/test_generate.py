@@ -28,7 +28,8 @@ def _rows(cfg, root: Path, ifcode: str) -> list[tuple[str, str, int, dict]]:
         entries, recs = read_batch(folder, ifcode)
         for e in entries:
             for n, raw in enumerate(recs[e.file_name], 1):
-                out.append((folder.name, e.file_name, n, dict(zip(spec.field_names, raw.decode(codec).split("\x05")))))
+                values = raw.decode(codec).split("\x05")
+                out.append((folder.name, e.file_name, n, dict(zip(spec.field_names, values, strict=True))))
     return out
 
 
@@ -209,7 +210,10 @@ def test_window_edges_and_links(cfg, month):
             if r[key] not in best or o > best[r[key]][0]:
                 best[r[key]] = (o, r)
         cur[ifcode] = [v[1] for v in best.values()]
-    sec = lambda a, b: (_ts(b) - _ts(a)).total_seconds()
+
+    def sec(a, b):
+        return (_ts(b) - _ts(a)).total_seconds()
+
     flt = cur["FLT_TICKET"]
     assert any(r["ticket_status"] == "CLOSED" and r["urban_rural"] == "U" and r["product_line"] in ("FIX", "BB")
                and not r["suspend_sec"] and sec(r["accept_time"], r["close_time"]) == 86400 for r in flt)

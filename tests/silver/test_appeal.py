@@ -100,7 +100,7 @@ def expected_row(inp: dict, e: tuple, exp: dict, salt: str) -> dict:
     m = inp["month_id"]
     return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(salt, inp["acc_nbr"]),
             "acc_nbr_mask": mask(inp["acc_nbr"]), "ref_month_id": {"201303": "201302", "201304": "201303"}[m],
-            **dict(zip(E_COLS, e)), **exp, "month_id": m, "_batch_id": f"APPEAL_{m}_001"}
+            **dict(zip(E_COLS, e, strict=True)), **exp, "month_id": m, "_batch_id": f"APPEAL_{m}_001"}
 
 
 def test_appeal_event_m(spark, cfg, bronze_df):

@@ -1,4 +1,5 @@
-"""Shared silver mechanics against silver.md §0, sources.md §1.5, README §7–§9 and operations.md §2, on tiny literal frames."""
+"""Shared silver mechanics against silver.md §0, sources.md §1.5, README §7–§9 and operations.md §2,
+on tiny literal frames."""
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +37,8 @@ SALT = "test-salt"
 
 
 def frame(spark, rows: list[tuple], ddl: str, ts: tuple[str, ...] = (), dates: tuple[str, ...] = ()) -> DataFrame:
-    """A literal frame; timestamp/date columns are given as strings and cast in the session time zone (Asia/Shanghai)."""
+    """A literal frame; timestamp/date columns are given as strings and cast in the session time zone
+    (Asia/Shanghai)."""
     df = spark.createDataFrame(rows, ddl)
     for c in ts:
         df = df.withColumn(c, F.col(c).cast("timestamp"))

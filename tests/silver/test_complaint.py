@@ -1,4 +1,5 @@
-"""slv_complaint_event_d (silver.md §2) on literal CS_SHEET rows: status flags, limits, reply, 30-day repeats, refunds."""
+"""slv_complaint_event_d (silver.md §2) on literal CS_SHEET rows: status flags, limits, reply, 30-day repeats,
+refunds."""
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,8 @@ FMT = "%Y-%m-%d %H:%M:%S"
 def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
     """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
     fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
+    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields)
+                                 for r in rows],
                                 ", ".join(f"`{f.name}` STRING" for f in fields))
     return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
 
@@ -51,8 +53,8 @@ def refunds(spark) -> DataFrame:
     rows = [("A1", "APPROVED", "CMPL", "SH01", "10.00"), ("A2", "APPROVED", "CMPL", "SH01", "0.05"),
             ("A3", "REJECTED", "CMPL", "SH02", "99.00"), ("A4", "APPROVED", "FAULT", "SH02", "5.00"),
             ("A5", "APPLIED", "CMPL", "SH02", "7.00"), ("A6", "APPROVED", "CMPL", "SH23", "1.00")]
-    return expect(spark, refund.DDL, [dict(zip(("adj_id", "adj_status", "related_type", "related_id", "amount"), r))
-                                      for r in rows])
+    cols = ("adj_id", "adj_status", "related_type", "related_id", "amount")
+    return expect(spark, refund.DDL, [dict(zip(cols, r, strict=True)) for r in rows])
 
 
 def plus(ts: str, **delta: float) -> str:

@@ -82,7 +82,7 @@ CASES = [  # (input row, E block, expected derived values)
 def expected_row(inp: dict, e: tuple, exp: dict, salt: str) -> dict:
     """Copied values from the input, P block from the raw number, E block, and the hand-worked derived values."""
     return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(salt, inp["acc_nbr"]),
-            "acc_nbr_mask": mask(inp["acc_nbr"]), "ref_month_id": "201302", **dict(zip(E_COLS, e)), **exp,
+            "acc_nbr_mask": mask(inp["acc_nbr"]), "ref_month_id": "201302", **dict(zip(E_COLS, e, strict=True)), **exp,
             "month_id": "201303", "_batch_id": "ESCAL_201303_001"}
 
 

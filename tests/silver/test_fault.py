@@ -48,8 +48,10 @@ def unknown_e(row: dict) -> dict:
             **{c: "UNK" for c in E_COLS[5:11]}, "tenure_months": None}
 
 
-SNAP_P1 = dict(zip(E_COLS, ("C1", "0531", "370102", "U", "BB", "PUB", "PUB_HOME", "GOLD", "POST", "OF1", "SINGLE", 30)))
-SNAP_P11 = dict(zip(E_COLS, ("C11", "0531", "370181", "R", "FIX", "PUB", "PUB_IND", "NORMAL", "PRE", "UNK", "UNK", 5)))
+SNAP_P1 = dict(zip(E_COLS, ("C1", "0531", "370102", "U", "BB", "PUB", "PUB_HOME", "GOLD", "POST", "OF1", "SINGLE", 30),
+                   strict=True))
+SNAP_P11 = dict(zip(E_COLS, ("C11", "0531", "370181", "R", "FIX", "PUB", "PUB_IND", "NORMAL", "PRE", "UNK", "UNK", 5),
+                    strict=True))
 
 
 def r(fid: str, nbr: str, acc: str, status: str, close: str | None = None, pl: str = "BB", ur: str | None = "U",
@@ -102,7 +104,8 @@ CASES = [  # (input row, expected derived values; E block = unknown members unle
     # suspension longer than the span → net clipped at 0
     (r("F10", "13300000010", "2013-03-07 10:00:00", "CLOSED", "2013-03-07 11:00:00", suspend_sec=7200),
      {**closed("20130307", 0, "0.00", 1, 0, susp=7200), **BB_U, **W0}),
-    # urban_rural NULL filled by the number's snapshot (R) → the lookup uses the enriched value: FIX rural 48, 47 h timely
+    # urban_rural NULL filled by the number's snapshot (R) → the lookup uses the enriched value:
+    # FIX rural 48, 47 h timely
     (r("F11", "13300000011", "2013-03-08 00:00:00", "CLOSED", "2013-03-09 23:00:00", "FIX", None),
      {**closed("20130309", 169200, "47.00", 1, 0), "time_limit_hours": "48.00", "reg_limit_hours": "72.00", **W0,
       "E": {**SNAP_P11, "product_line": "FIX"}}),

@@ -18,7 +18,8 @@ E_COLS = ("cust_id", "city_code", "county_code", "urban_rural", "product_line", 
           "vip_level", "pay_type", "offer_id", "offer_type", "tenure_months")
 COPIED = ("order_id", "cust_order_id", "order_type", "prod_inst_id", "accept_time", "accept_channel", "appoint_time",
           "arrive_time", "complete_time", "cancel_time", "order_status", "install_team_id", "callback_result")
-SNAP_P1 = dict(zip(E_COLS, ("C1", "0531", "370102", "U", "BB", "PUB", "PUB_HOME", "GOLD", "POST", "OF1", "SINGLE", 30)))
+SNAP_P1 = dict(zip(E_COLS, ("C1", "0531", "370102", "U", "BB", "PUB", "PUB_HOME", "GOLD", "POST", "OF1", "SINGLE", 30),
+                   strict=True))
 
 
 def typed(spark, ddl: str, rows: list[dict]) -> DataFrame:

@@ -15,7 +15,8 @@ N1, N2 = "13300000001", "1234567"
 def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
     """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
     fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
+    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields)
+                                 for r in rows],
                                 ", ".join(f"`{f.name}` STRING" for f in fields))
     return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
 

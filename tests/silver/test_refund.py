@@ -1,4 +1,5 @@
-"""slv_refund_event_d (silver.md §10) on literal BILL_ADJ rows: decision, 72 h limit bounds, NONE, subject, enrichment."""
+"""slv_refund_event_d (silver.md §10) on literal BILL_ADJ rows: decision, 72 h limit bounds, NONE, subject,
+enrichment."""
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,8 @@ N1, N2, N3 = "13300000001", "13300000002", "053182345678"
 def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
     """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
     fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
+    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields)
+                                 for r in rows],
                                 ", ".join(f"`{f.name}` STRING" for f in fields))
     return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
 

@@ -19,7 +19,8 @@ BASE = {"cust_id": "C1", "acct_id": "A1", "cert_type": "ID", "city_code": "0531"
 def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
     """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
     fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
+    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields)
+                                 for r in rows],
                                 ", ".join(f"`{f.name}` STRING" for f in fields))
     return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
 
@@ -65,7 +66,8 @@ def test_subscriber_snapshot(spark, cfg, bronze_df):
         base = {k: r.get(k) for k in r if k not in ("acc_nbr", "cert_nbr", "offer_fee_fen", "bill_amt_fen")}
         mask = None if r.get("cert_nbr") is None else r["cert_nbr"][:3] + "****" + r["cert_nbr"][-4:]
         acc = r["acc_nbr"]
-        return {**base, "acc_nbr_hash": h(acc), "acc_nbr_mask": acc[:3] + "****" + acc[-4:] if len(acc) >= 8 else "****",
+        return {**base, "acc_nbr_hash": h(acc),
+                "acc_nbr_mask": acc[:3] + "****" + acc[-4:] if len(acc) >= 8 else "****",
                 "cert_nbr_hash": h(r.get("cert_nbr")), "cert_nbr_mask": mask, "offer_id": r.get("offer_id") or "UNK",
                 "offer_type": r.get("offer_type") or "UNK", "bill_amt": Decimal("0.00"), "is_active": r["active_flag"],
                 "is_new": 0, "is_churn": 0, "is_arrive": 1, "is_offer_migrated_in": 0, "month_id": "201303",

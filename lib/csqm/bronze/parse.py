@@ -38,7 +38,8 @@ CITY_FIELD = "city_code"
 
 
 def split_records(files: DataFrame) -> DataFrame:
-    """Cut whole-file bytes into records by the §2 rules, keeping exact bytes for quarantine and line numbers for audit."""
+    """Cut whole-file bytes into records by the §2 rules, keeping exact bytes for quarantine and line numbers
+    for audit."""
     # Split once and take the size before exploding: an expression over the array written next to the generator
     # would be re-evaluated (whole file) for every record, and a carried array would be copied into every row.
     # posexplode_outer: for a plain posexplode the optimizer infers a size(split(...)) > 0 filter below the split,
@@ -103,7 +104,8 @@ def _first(checks: list[tuple[Column | None, str]]) -> Column:
 
 def validate(records: DataFrame, spec: InterfaceSpec, gb_prefix: Mapping[str, str],
              data_date_col: str = "_data_date") -> DataFrame:
-    """Type every field and name the first failing §3 row check in `reason_code` (NULL = good row), in few projections."""
+    """Type every field and name the first failing §3 row check in `reason_code` (NULL = good row),
+    in few projections."""
     fields = spec.fields
     if spec.encoding not in ENCODING_OK:
         raise ValueError(f"{spec.ifcode}: unsupported encoding {spec.encoding!r}")
@@ -127,7 +129,7 @@ def validate(records: DataFrame, spec: InterfaceSpec, gb_prefix: Mapping[str, st
     # 2. One STRING per field (empty = NULL; get() is NULL past the end, never an ANSI error).
     df = df.select("*", *[F.nullif(F.get(F.col("__vals"), i), F.lit("")).alias(t) for i, t in enumerate(tmp)])
     # 3. Typed values, still under temporary names so a field may share a name with an input column.
-    df = df.select("*", *[_typed(f, F.col(v)).alias(t) for f, v, t in zip(fields, tmp, typed_tmp)])
+    df = df.select("*", *[_typed(f, F.col(v)).alias(t) for f, v, t in zip(fields, tmp, typed_tmp, strict=True)])
 
     city_prefix = None
     if has_county and gb_prefix:
@@ -140,11 +142,12 @@ def validate(records: DataFrame, spec: InterfaceSpec, gb_prefix: Mapping[str, st
         (~F.col("__enc_ok"), "BAD_ENCODING"),
         (F.size("__vals") != F.lit(len(fields)), "FIELD_COUNT"),
     ]
-    checks += [(F.col(v).isNull(), f"NULL_VIOLATION:{f.name}") for f, v in zip(fields, tmp) if f.required]
-    checks += [(_bad_value(f, F.col(v), F.col(t)), f"BAD_VALUE:{f.name}") for f, v, t in zip(fields, tmp, typed_tmp)]
-    checks += [(_bad_code(f, F.col(v), city_prefix), f"BAD_CODE:{f.name}") for f, v in zip(fields, tmp)]
+    checks += [(F.col(v).isNull(), f"NULL_VIOLATION:{f.name}") for f, v in zip(fields, tmp, strict=True) if f.required]
+    checks += [(_bad_value(f, F.col(v), F.col(t)), f"BAD_VALUE:{f.name}")
+               for f, v, t in zip(fields, tmp, typed_tmp, strict=True)]
+    checks += [(_bad_code(f, F.col(v), city_prefix), f"BAD_CODE:{f.name}") for f, v in zip(fields, tmp, strict=True)]
     keep = [F.col(c) for c in records.columns if c not in spec.field_names] + [F.col("raw_line")]
-    df = df.select(*keep, *[F.col(t).alias(f.name) for f, t in zip(fields, typed_tmp)],
+    df = df.select(*keep, *[F.col(t).alias(f.name) for f, t in zip(fields, typed_tmp, strict=True)],
                    _first(checks).alias("__pre"))
 
     # 4. Rules see the typed columns by field name; coalesce skips them on rows that already failed.

@@ -435,7 +435,8 @@ def make_bad_batch(cfg: Config, landing_root: str | Path, kind: str, ifcode: str
 
         def stale() -> list[Path]:
             p = write_batch(root, spec, data_date, [extra], seq_start=len(chunks) + 1, write_control=False)
-            lines = [chk_line(nm, len(file_bytes(c)), len(c), data_date, later) for nm, c in zip(names, chunks)]
+            lines = [chk_line(nm, len(file_bytes(c)), len(c), data_date, later)
+                     for nm, c in zip(names, chunks, strict=True)]
             nm = data_name(ifcode, data_date, len(chunks) + 1)
             lines.append(chk_line(nm, len(file_bytes(extra)), len(extra), data_date, later))
             path = folder / chk_name(ifcode, data_date)

@@ -168,11 +168,11 @@ class RowChecker:
         if len(parts) != len(self.fields):
             return "FIELD_COUNT"
         vals = [p.decode(self.codec) for p in parts]
-        for f, v in zip(self.fields, vals):
+        for f, v in zip(self.fields, vals, strict=True):
             if f.required and v == "":
                 return f"NULL_VIOLATION:{f.name}"
         typed_vals = {}
-        for f, v in zip(self.fields, vals):
+        for f, v in zip(self.fields, vals, strict=True):
             if v == "":
                 typed_vals[f.name] = None
                 continue
@@ -181,7 +181,7 @@ class RowChecker:
             except ValueError:
                 return f"BAD_VALUE:{f.name}"
         city = typed_vals.get("city_code")
-        for f, v in zip(self.fields, vals):
+        for f, v in zip(self.fields, vals, strict=True):
             if v == "":
                 continue
             if f.type == "C" and v not in f.codes:

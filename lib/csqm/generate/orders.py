@@ -192,7 +192,7 @@ def _steps(w, r, out: Collector, oid: str, install: bool, city: str, acc: int, c
     dept = w.orders.city_name.get(city, "") + "分公司"
     t = acc
     seq = 0
-    for (x, wgt) in zip(spec, weights):
+    for (x, wgt) in zip(spec, weights, strict=True):
         code, limit = x[0], x[1]
         if code == "OUTSIDE" and ur == "R":
             limit = 4320

@@ -29,7 +29,8 @@ SMS_FIELDS = ("callback_id", "prod_inst_id", "acc_nbr", "cert_nbr", "cust_id", "
 _REPLY_TEXT = {"1": ("1", "满意", "1满意", "很满意，谢谢"), "2": ("2", "不满意", "2 不满意"),
                "3": ("3", "不是我办的", "非本人办理"), "4": ("4", "没告诉我资费", "资费没说清楚"),
                "9": ("?", "你好", "TD", "退订", "什么意思")}
-_FOLLOW = ("已核实，用户确认本人办理", "已解释资费，用户认可", "已转投诉处理", "外呼未接通", "用户要求取消业务，已转营业厅")
+_FOLLOW = ("已核实，用户确认本人办理", "已解释资费，用户认可", "已转投诉处理", "外呼未接通",
+           "用户要求取消业务，已转营业厅")
 
 
 class ProactiveModel:
@@ -45,7 +46,7 @@ class ProactiveModel:
                           (("SMS_REMIND", "ARREARS", "SMS"), 16), (("SMS_REMIND", "USAGE", "SMS"), 16),
                           (("SMS_REMIND", "EXPIRE", "SMS"), 13), (("NOTICE", "OUTAGE", "SMS"), 8),
                           (("NOTICE", "CUTOVER", "OUTCALL"), 6), (("NOTICE", "STOPRES", "SMS"), 7)])
-        for t, sc, ch in self.care.items:
+        for _t, sc, _ch in self.care.items:
             cb.need("OB_TASK", "task_scene", sc)
         self.reply = cb.pick("SMS_CALLBACK", "reply_code", {"1": 70, "2": 7, "3": 4, "4": 6, "9": 13})
         cb.need("SMS_CALLBACK", "send_status", "OK", "FAIL", "PENDING")

@@ -32,7 +32,8 @@ CERT = ("ID", "PASSPORT", "ORG", "OTH")
 _SINGLE = {
     MOB: [("OF1001", 1900, 14), ("OF1002", 2900, 18), ("OF1003", 3900, 18), ("OF1004", 4900, 14), ("OF1005", 5900, 10),
           ("OF1006", 8900, 9), ("OF1007", 12900, 8), ("OF1008", 18900, 5), ("OF1009", 28900, 4)],
-    BB: [("OF2001", 5000, 25), ("OF2002", 8000, 30), ("OF2003", 10000, 25), ("OF2004", 12000, 12), ("OF2005", 15000, 8)],
+    BB: [("OF2001", 5000, 25), ("OF2002", 8000, 30), ("OF2003", 10000, 25), ("OF2004", 12000, 12),
+         ("OF2005", 15000, 8)],
     FIX: [("OF3001", 1500, 40), ("OF3002", 2000, 40), ("OF3003", 2500, 20)],
     ITV: [("OF4001", 2000, 60), ("OF4002", 3000, 40)],
     DL: [("OF5001", 80000, 50), ("OF5002", 150000, 35), ("OF5003", 300000, 15)],
@@ -57,8 +58,9 @@ _SINGLE_IDX = {pl: [i for i in range(len(OFFERS)) if OFFERS[i][0] in {o for o, _
 
 # product bundles by segment L2: (product lines, bundled?, weight)
 _PATTERNS = {
-    "PUB_HOME": Pick([(((FIX, BB), True), 30), (((FIX, BB, ITV), True), 18), (((BB,), False), 20), (((FIX,), False), 10),
-                      (((BB, MOB), True), 12), (((FIX, BB, MOB, ITV), True), 5), (((BB, ITV), True), 5)]),
+    "PUB_HOME": Pick([(((FIX, BB), True), 30), (((FIX, BB, ITV), True), 18), (((BB,), False), 20),
+                      (((FIX,), False), 10), (((BB, MOB), True), 12), (((FIX, BB, MOB, ITV), True), 5),
+                      (((BB, ITV), True), 5)]),
     "PUB_IND": Pick([(((MOB,), False), 82), (((MOB, MOB), False), 5), (((MOB, VAS), False), 6), (((BB,), False), 5),
                      (((MOB, OTH), False), 2)]),
     "PUB_CAMPUS": Pick([(((MOB,), False), 80), (((MOB, BB), True), 20)]),
@@ -354,7 +356,7 @@ class Population:
         born = 18000 + int(hu(self.seed, c, 0, 59) * 16000)   # ~1949..1993 as days before 2000
         d = D(-born)
         body = f"{self.c_county[c]}{d}{c % 1000:03d}"
-        s = sum(int(ch) * w for ch, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)))
+        s = sum(int(ch) * w for ch, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=False))
         return body + "10X98765432"[s % 11]
 
     # ------------------------------------------------------------------ months

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -245,7 +245,7 @@ class Ingestor:
 def ingest(spark: SparkSession, cfg: Config, run: audit.Run, *, date: str | None = None, month: str | None = None,
            ifcodes: Iterable[str] | None = None, dry_run: bool = False,
            log: Callable[[str], None] = print) -> IngestSummary:
-    """Validate and load every complete, new batch up to the date/month; interfaces in parallel, folders oldest first."""
+    """Validate and load every complete, new batch up to the date/month: interfaces in parallel, oldest first."""
     specs = [cfg.interface(c) for c in (ifcodes or cfg.interfaces)]
     if month and not date:
         specs = [s for s in specs if s.freq == "M"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
-from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from csqm import audit
 from csqm.config import Config

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -13,8 +13,23 @@ from pyspark.sql.types import StructType
 from csqm import audit, io
 from csqm.config import Config
 from csqm.silver import common
-from csqm.silver.tables import (appeal, complaint, contact, echannel, escalation, fault, newuser, order,
-                                points_balance, points_exch, points_txn, proactive, refund, step, subscriber)
+from csqm.silver.tables import (
+    appeal,
+    complaint,
+    contact,
+    echannel,
+    escalation,
+    fault,
+    newuser,
+    order,
+    points_balance,
+    points_exch,
+    points_txn,
+    proactive,
+    refund,
+    step,
+    subscriber,
+)
 
 THRESHOLDS = "dim_kpi_threshold"
 BULLETIN = "man_appeal_bulletin"

@@ -25,6 +25,17 @@ def batch_summary(spark: SparkSession, cfg: Config):
     ).orderBy("ifcode"))
 
 
+def print_tables(spark: SparkSession, cfg: Config) -> None:
+    """Every Delta table of the lake, layer by layer, with its rows and latest version."""
+    for layer in ("bronze", "silver", "gold", "ops", "manual", "reference"):
+        names = io.tables_in_layer(cfg, layer)
+        if not names:
+            continue
+        print(f"{layer}:")
+        for t in names:
+            print(f"  {t:<30} {io.read(spark, cfg, t).count():>10,} rows   v{io.latest_version(spark, cfg, t)}")
+
+
 def print_status(spark: SparkSession, cfg: Config) -> None:
     print(f"lake: {cfg.env.lake_root}\nlanding: {cfg.env.landing_root}")
     if not io.table_exists(spark, cfg, "ops_batch_log"):
@@ -39,3 +50,4 @@ def print_status(spark: SparkSession, cfg: Config) -> None:
         vals = (r.ifcode, r.loaded, r.rejected, r.replaced, r.skipped, r.waiting, r.rows_total, r.rows_loaded,
                 r.rows_quarantined, r.rows_dup)
         print("  " + " ".join(f"{v or 0:>11}" if i else f"{v:<13}" for i, v in enumerate(vals)))
+    print_tables(spark, cfg)

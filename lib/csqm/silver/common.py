@@ -1,6 +1,7 @@
-"""Shared silver mechanics (silver.md §0): current state, PII block P, enrichment block E, durations, threshold lookup L,
-cross-row windows and value helpers. Every function is a pure DataFrame -> DataFrame (or Column) transform built from
-Spark built-ins only, so builders compose them with ``df.transform(...)`` and Spark optimises the whole plan."""
+"""Shared silver mechanics (silver.md §0): current state, PII block P, enrichment block E, durations,
+threshold lookup L, cross-row windows and value helpers. Every function is a pure DataFrame -> DataFrame (or Column)
+transform built from Spark built-ins only, so builders compose them with ``df.transform(...)`` and Spark optimises
+the whole plan."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -58,7 +59,8 @@ def with_ref_month(df: DataFrame, date_col: str, out: str = "ref_month_id") -> D
 
 def current_state(bronze: DataFrame, key: Sequence[str], version_col: str = "update_time",
                   batch_date_col: str = "day_id") -> DataFrame:
-    """Latest version per key: greatest (update_time, batch data date, _file_seq, _line_no), so late/older resends lose."""
+    """Latest version per key: greatest (update_time, batch data date, _file_seq, _line_no),
+    so late/older resends lose."""
     order = [version_col, batch_date_col, "_file_seq", "_line_no"]
     missing = [c for c in [*key, *order] if c not in bronze.columns]
     if missing:
@@ -107,7 +109,8 @@ UNKNOWN_MEMBER: dict[str, str | None] = {c: "UNK" for c in SNAPSHOT_COLUMNS} | {
 
 def enrich(events: DataFrame, subscribers: DataFrame, own: Sequence[str], *, number_hash_col: str = "acc_nbr_hash",
            prod_col: str = "prod_inst_id") -> DataFrame:
-    """Block E: take the previous month-end snapshot's attributes (by prod_inst_id, else by number), own values first."""
+    """Block E: take the previous month-end snapshot's attributes (by prod_inst_id, else by number),
+    own values first."""
     own = tuple(own)
     bad = [c for c in own if c not in SNAPSHOT_COLUMNS]
     if bad:
@@ -159,7 +162,8 @@ def seconds_between(end: ColumnOrName, start: ColumnOrName) -> Column:
 
 
 def net_seconds(end: ColumnOrName, start: ColumnOrName, suspend: ColumnOrName) -> Column:
-    """GREATEST(0, end − start − COALESCE(suspend, 0)); NULL (not 0) when a timestamp is NULL, since GREATEST skips NULLs."""
+    """GREATEST(0, end − start − COALESCE(suspend, 0)); NULL (not 0) when a timestamp is NULL,
+    since GREATEST skips NULLs."""
     raw = seconds_between(end, start) - F.coalesce(_c(suspend).cast("bigint"), F.lit(0).cast("bigint"))
     return F.when(raw.isNull(), F.lit(None).cast("bigint")).otherwise(F.greatest(F.lit(0).cast("bigint"), raw))
 
@@ -173,7 +177,8 @@ def hours(sec_col: ColumnOrName) -> Column:
 # ---------------------------------------------------------------- threshold lookup L (silver.md §0.4, operations.md §2)
 
 THRESHOLD_SCHEMA = ("kpi_code STRING, product_line STRING, order_type STRING, urgent_level STRING, urban_rural STRING, "
-                    "valid_from DATE, valid_to DATE, limit_hours DECIMAL(10,2), target_rate DECIMAL(5,4), remark STRING")
+                    "valid_from DATE, valid_to DATE, limit_hours DECIMAL(10,2), target_rate DECIMAL(5,4), "
+                    "remark STRING")
 THRESHOLD_COLUMNS = ("kpi_code", "product_line", "order_type", "urgent_level", "urban_rural", "valid_from", "valid_to",
                      "limit_hours", "target_rate", "remark")
 _THR_KEYS = ("product_line", "order_type", "urgent_level", "urban_rural")
@@ -249,7 +254,8 @@ def threshold_seed(spark: SparkSession, conf_dir: Path | None = None) -> DataFra
 def lookup_threshold(events: DataFrame, thresholds: DataFrame, kpi_code: str, *, out_limit: str, date_col: str,
                      product_line: str | None = None, order_type: str | None = None, urgent_level: str | None = None,
                      urban_rural: str | None = None, out_target: str | None = None) -> DataFrame:
-    """L(kpi, pl, ot, ul, ur, d): the most specific valid threshold row per event, or NULL; keeps every event row once."""
+    """L(kpi, pl, ot, ul, ur, d): the most specific valid threshold row per event, or NULL;
+    keeps every event row once."""
     # The table is tiny: fold the kpi's rows into ONE array row, broadcast-cross-join it, and pick per event with
     # higher-order functions. Exactly one output row per event by construction: no row id, no shuffle, no regroup.
     cand = (thresholds.where(F.col("kpi_code") == F.lit(kpi_code))
@@ -275,7 +281,7 @@ def lookup_threshold(events: DataFrame, thresholds: DataFrame, kpi_code: str, *,
 
     def scored(t: Column) -> Column:
         score = sum((F.when(t[k] != F.lit("*"), F.lit(w)).otherwise(F.lit(0))
-                     for k, w in zip(_THR_KEYS, (8, 4, 2, 1))), F.lit(0))
+                     for k, w in zip(_THR_KEYS, (8, 4, 2, 1), strict=True)), F.lit(0))
         return F.struct(score.alias("s"), t["lh"].alias("lh"), t["tr"].alias("tr"))
 
     best = F.array_max(F.transform(F.filter(F.col("__thr"), applies), scored))
@@ -297,7 +303,8 @@ def _micros(col: ColumnOrName) -> Column:
 
 
 def _wpart(partition_col: str, key_col: str) -> Column:
-    """Window partition value; NULL partitions are spread by key (they see no other row) instead of forming one hot group."""
+    """Window partition value; NULL partitions are spread by key (they see no other row) instead of forming
+    one hot group."""
     return (F.when(F.col(partition_col).isNull(), F.concat(F.lit("\u0000"), F.col(key_col).cast("string")))
             .otherwise(F.col(partition_col).cast("string")))
 
@@ -320,7 +327,8 @@ def _eligible(eligible: Column | None, partition_col: str, time_col: str) -> Col
 def earlier_within(df: DataFrame, partition_col: str, time_col: str, key_col: str, seconds: int, out: str,
                    eligible: Column | None = None, *, applies: Column | None = None,
                    null_partition: int | None = 0) -> DataFrame:
-    """out = 1 iff an eligible row of the same partition is earlier by (time, key) with time >= t − seconds (e.g. is_dup_24h)."""
+    """out = 1 iff an eligible row of the same partition is earlier by (time, key) with time >= t − seconds
+    (e.g. is_dup_24h)."""
     # max eligible time over the strictly-earlier rows (rows frame) >= t − N  <=>  such a row exists in [t − N, t].
     el = _eligible(eligible, partition_col, time_col)
     w = (Window.partitionBy("__w_p").orderBy(F.col("__w_t").asc_nulls_first(), F.col(key_col).asc_nulls_first())
@@ -335,7 +343,8 @@ def earlier_within(df: DataFrame, partition_col: str, time_col: str, key_col: st
 def later_within(df: DataFrame, partition_col: str, time_col: str, key_col: str, seconds: int, out: str,
                  eligible: Column | None = None, *, applies: Column | None = None,
                  null_partition: int | None = 0) -> DataFrame:
-    """out = 1 iff an eligible row of the same partition is later by (time, key) with time <= t + seconds (e.g. is_repeat_48h)."""
+    """out = 1 iff an eligible row of the same partition is later by (time, key) with time <= t + seconds
+    (e.g. is_repeat_48h)."""
     el = _eligible(eligible, partition_col, time_col)
     w = (Window.partitionBy("__w_p").orderBy(F.col("__w_t").asc_nulls_first(), F.col(key_col).asc_nulls_first())
          .rowsBetween(1, Window.unboundedFollowing))

@@ -1,4 +1,5 @@
-"""slv_complaint_event_d 客户投诉咨询事件宽表 (silver.md §2): one row per sheet_id, enriched, limits, repeats, refunds."""
+"""slv_complaint_event_d 客户投诉咨询事件宽表 (silver.md §2): one row per sheet_id, enriched, limits, repeats,
+refunds."""
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame

@@ -1,4 +1,5 @@
-"""slv_fault_event_d 客户障碍受理事件宽表 (silver.md §1): one row per fault_id, enriched, repair limits, 24 h / 30 day repeats."""
+"""slv_fault_event_d 客户障碍受理事件宽表 (silver.md §1): one row per fault_id, enriched, repair limits,
+24 h / 30 day repeats."""
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame

@@ -47,7 +47,8 @@ def batch_rank(batch_id: Column, own: int) -> Column:
 
 
 def _steps(df: DataFrame, steps_cur: DataFrame) -> DataFrame:
-    """Step and return counts of the order's current-state SP_STEP rows, and the most recent batch over order + steps."""
+    """Step and return counts of the order's current-state SP_STEP rows, and the most recent batch
+    over order + steps."""
     per_order = (steps_cur.groupBy(F.col("order_id").alias("__st_id"))
                  .agg(F.count(F.lit(1)).alias("__st_cnt"), F.sum("return_flag").alias("__st_ret"),
                       F.max(batch_rank(F.col("_batch_id"), 0)).alias("__st_batch")))

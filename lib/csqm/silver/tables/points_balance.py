@@ -1,4 +1,5 @@
-"""slv_points_balance_m 积分余额月快照 (silver.md §13): one row per (month, customer, points type) with customer totals."""
+"""slv_points_balance_m 积分余额月快照 (silver.md §13): one row per (month, customer, points type)
+with customer totals."""
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window

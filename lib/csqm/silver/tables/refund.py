@@ -54,7 +54,8 @@ def _within_limit(sec: Column, limit_hours: Column) -> Column:
 def _timeliness(df: DataFrame) -> DataFrame:
     """is_timely_decide exists only for decided rows whose limit is known."""
     ok = (F.col("is_decided") == 1) & F.col("decide_limit_hours").isNotNull()
-    return df.withColumn("is_timely_decide", F.when(ok, _within_limit(F.col("decide_sec"), F.col("decide_limit_hours"))))
+    return df.withColumn("is_timely_decide",
+                         F.when(ok, _within_limit(F.col("decide_sec"), F.col("decide_limit_hours"))))
 
 
 def _values(df: DataFrame) -> DataFrame:

@@ -1,4 +1,5 @@
-"""slv_provision_step_d 开通工单环节明细 (silver.md §6): one row per (order_id, step_seq), durations, order attributes."""
+"""slv_provision_step_d 开通工单环节明细 (silver.md §6): one row per (order_id, step_seq), durations,
+order attributes."""
 from __future__ import annotations
 
 from pyspark.sql import DataFrame

@@ -1,4 +1,5 @@
-"""slv_subscriber_m 用户产品实例月快照 (silver.md §12): the SUBS month-end snapshot of month M, PII hashed, flags derived."""
+"""slv_subscriber_m 用户产品实例月快照 (silver.md §12): the SUBS month-end snapshot of month M, PII hashed,
+flags derived."""
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
