@@ -5,7 +5,7 @@ checks work on bytes with built-in string functions; values are decoded in the i
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -156,13 +156,15 @@ def validate(records: DataFrame, spec: InterfaceSpec, gb_prefix: Mapping[str, st
     return df.select(*out_cols, F.coalesce(F.col("__pre"), rules).alias("reason_code"))
 
 
-def mark_duplicates(good: DataFrame, spec: InterfaceSpec) -> DataFrame:
-    """Flag all but the winning row per typed key within the batch (§3), so dropped duplicates are counted, not lost."""
+def mark_duplicates(good: DataFrame, spec: InterfaceSpec, within: Sequence[str] = ()) -> DataFrame:
+    """Flag all but the winning row per typed key within the batch (§3), so dropped duplicates are counted, not lost.
+
+    `within` names columns that separate batches when several are checked together (e.g. the data date)."""
     seq = "file_seq" if "file_seq" in good.columns else "_file_seq"
     order = [F.col(seq).desc(), F.col("_line_no").desc()]
     if spec.freq == "D":
         if "update_time" not in spec.field_names:
             raise ValueError(f"{spec.ifcode}: a daily interface needs update_time to pick the latest duplicate")
         order = [F.col("update_time").desc_nulls_last()] + order
-    w = Window.partitionBy(*[F.col(k) for k in spec.key]).orderBy(*order)
+    w = Window.partitionBy(*[F.col(c) for c in within], *[F.col(k) for k in spec.key]).orderBy(*order)
     return good.withColumn("_dup", F.row_number().over(w) > 1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from csqm import audit, io
@@ -45,6 +45,18 @@ class IngestSummary:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A batch that passed the control-file checks and waits to be read."""
+
+    date: str
+    folder: Path
+    chk_name: str
+    dec: control.Decision
+    sha: str
+    state: FolderState | None
+
+
+@dataclass(frozen=True)
 class FolderState:
     """What ops_batch_log knows of one landing folder."""
 
@@ -74,6 +86,14 @@ def _folder_states(spark: SparkSession, cfg: Config, ifcodes: Iterable[str]) -> 
             lb = control.LoadedBatch(loaded._batch_id, int(loaded._batch_id[-3:]),
                                      tuple((n, int(s), int(c)) for n, s, c in files))
         out[k] = FolderState(acted[-1].chk_sha256 if acted else None, any(r.status == "WAITING" for r in rs), lb)
+    return out
+
+
+def _by_date(values: dict[str, str]) -> Column:
+    """A per-batch constant for rows of several batches checked together (keyed by their data date)."""
+    out = F.lit(None).cast("string")
+    for date, v in values.items():
+        out = F.when(F.col("_data_date") == date, F.lit(v)).otherwise(out)
     return out
 
 
@@ -136,8 +156,23 @@ class Ingestor:
             self.run.committed(BATCH_LOG, io.append(df, cfg, BATCH_LOG))
         self.rows, self.retire_waiting, self.retire_loaded = [], [], []
 
-    # ---------------------------------------------------------------- one folder
-    def folder(self, spec: InterfaceSpec, date: str, state: FolderState | None) -> BatchResult | None:
+    # ---------------------------------------------------------------- one interface
+    def interface(self, spec: InterfaceSpec, folders: list[str],
+                  states: dict[tuple[str, str], FolderState]) -> list[BatchResult]:
+        """Check every folder's .chk, then read and validate all the new batches of the interface in one pass."""
+        results, todo = [], []
+        for date in folders:
+            got = self._precheck(spec, date, states.get((spec.ifcode, date)))
+            if isinstance(got, BatchResult):
+                results.append(got)
+            elif got is not None:
+                todo.append(got)
+        if todo:
+            results.extend(self._load(spec, todo))
+        return results
+
+    def _precheck(self, spec: InterfaceSpec, date: str, state: FolderState | None) -> BatchResult | Pending | None:
+        """The checks of sources.md §3 up to SIZE_MISMATCH; a batch that passes them is Pending."""
         folder = io.landing_dir(self.cfg, spec.ifcode, date)
         chk_name = f"{spec.ifcode}_{date}.chk"
         present = io.list_files(folder)
@@ -152,94 +187,119 @@ class Ingestor:
         if state is not None and state.last_sha == sha:
             return None  # this exact .chk was acted upon already: nothing, not even a log row
         dec = control.decide(data, spec.ifcode, date, present, state.loaded if state else None)
-        if dec.status is not None:
-            res = BatchResult(spec.ifcode, date, dec.status, dec.reason, dec.batch_id, detail=dec.detail)
-            if dec.reason:
-                res.rows_loaded = 0
-            self._log(res, state, chk_name, dec.lines, sha, None)
-            return res
-        return self._load(spec, date, folder, chk_name, dec, sha, state)
+        if dec.status is None:
+            return Pending(date, folder, chk_name, dec, sha, state)
+        res = BatchResult(spec.ifcode, date, dec.status, dec.reason, dec.batch_id, detail=dec.detail)
+        if dec.reason:
+            res.rows_loaded = 0
+        self._log(res, state, chk_name, dec.lines, sha, None)
+        return res
 
-    def _load(self, spec: InterfaceSpec, date: str, folder: Path, chk_name: str, dec: control.Decision,
-              sha: str, state: FolderState | None) -> BatchResult:
-        """Read the listed files once, validate, count; then write quarantine and bronze."""
-        files = (io.read_files(self.spark, [folder / ln.file_name for ln in dec.lines])
+    def _load(self, spec: InterfaceSpec, todo: list[Pending]) -> list[BatchResult]:
+        """Read the listed files once, validate and count per batch; then write quarantine and bronze."""
+        paths = [p.folder / ln.file_name for p in todo for ln in p.dec.lines]
+        files = (io.read_files(self.spark, paths)
                  .select(F.regexp_extract("path", r"([^/]+)$", 1).alias("file_name"), "content")
                  .withColumn("file_seq", F.substring("file_name", -7, 3).cast("int")))
-        records = parse.split_records(files).withColumn("_data_date", F.lit(date))
+        records = parse.split_records(files).withColumn(
+            "_data_date", F.regexp_extract("file_name", r"_([0-9]+)_[0-9]{3}\.dat$", 1))
         checked = parse.validate(records, spec, self.cfg.codes.gb_prefix()).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            return self._decide_and_write(spec, date, chk_name, dec, sha, state, checked)
+            return self._decide_and_write(spec, todo, checked)
         finally:
             checked.unpersist()
 
-    def _decide_and_write(self, spec: InterfaceSpec, date: str, chk_name: str, dec: control.Decision, sha: str,
-                          state: FolderState | None, checked: DataFrame) -> BatchResult:
-        cfg, lines = self.cfg, dec.lines
-        stats = (checked.groupBy("file_name")
-                 .agg(F.count(F.lit(1)).alias("n"), F.count("reason_code").alias("bad")).collect())
-        counts = {r.file_name: int(r.n) for r in stats}
-        total, n_bad = sum(counts.values()), sum(int(r.bad) for r in stats)
-        res = BatchResult(spec.ifcode, date, "REJECTED", None, dec.batch_id, rows_total=total, rows_loaded=0)
-        wrong = next((ln for ln in lines if counts.get(ln.file_name, 0) != ln.row_count), None)
+    def _decide_and_write(self, spec: InterfaceSpec, todo: list[Pending], checked: DataFrame) -> list[BatchResult]:
+        marked = parse.mark_duplicates(checked.where("reason_code IS NULL"), spec, within=["_data_date"])
+        per_file = (checked.groupBy("_data_date", "file_name")
+                    .agg(F.count(F.lit(1)).alias("n"), F.count("reason_code").alias("bad")).collect())
+        dups = {r._data_date: int(r.d) for r in
+                marked.groupBy("_data_date").agg(F.sum(F.col("_dup").cast("int")).alias("d")).collect()}
+        results, loaded, quarantined = [], [], []
+        for p in todo:
+            res = self._decide(spec, p, [r for r in per_file if r._data_date == p.date], dups.get(p.date, 0))
+            results.append(res)
+            if res.reason != "COUNT_MISMATCH" and res.rows_quarantined:
+                quarantined.append(res)
+            if res.status == "LOADED":
+                loaded.append(res)
+        if quarantined:
+            self._write_quarantine(spec, checked, quarantined)
+        version = self._write_bronze(spec, marked, loaded) if loaded else None
+        for p, res in zip(todo, results, strict=True):
+            self._log(res, p.state, p.chk_name, p.dec.lines, p.sha, version if res.status == "LOADED" else None)
+            with self._lock:
+                self.run.rows_in += res.rows_total or 0
+                self.run.rows_out += res.rows_loaded or 0
+                self.run.rows_quarantined += res.rows_quarantined or 0
+                self.run.rows_dup += res.rows_dup or 0
+        if any(r.reason == "REJECT_RATE" for r in results):
+            self._explain_rejects(checked, results)
+        return results
+
+    def _decide(self, spec: InterfaceSpec, p: Pending, per_file: list, n_dup: int) -> BatchResult:
+        """COUNT_MISMATCH, REJECT_RATE or LOADED for one batch from its per-file counts."""
+        counts = {r.file_name: int(r.n) for r in per_file}
+        total, n_bad = sum(counts.values()), sum(int(r.bad) for r in per_file)
+        res = BatchResult(spec.ifcode, p.date, "REJECTED", None, p.dec.batch_id, rows_total=total, rows_loaded=0)
+        wrong = next((ln for ln in p.dec.lines if counts.get(ln.file_name, 0) != ln.row_count), None)
         if wrong is not None:
             res.reason = "COUNT_MISMATCH"
             res.detail = f"{wrong.file_name}: {counts.get(wrong.file_name, 0)} records, .chk says {wrong.row_count}"
-            self._log(res, state, chk_name, lines, sha, None)
             return res
-        good = parse.mark_duplicates(checked.where("reason_code IS NULL"), spec)
-        rejected = n_bad > cfg.env.ingest.reject_threshold * total
-        status = "REJECTED" if rejected else "LOADED"
-        if n_bad:
-            q = self._quarantine_rows(checked, spec, date, dec.batch_id, status)
-            self.run.committed(QUARANTINE, io.replace_where(
-                q, cfg, QUARANTINE, f"data_date = '{date}' AND _batch_id = '{dec.batch_id}'"))
-        version = None
-        if rejected:
-            n_dup = good.where("_dup").count()
-            res.reason, res.detail = "REJECT_RATE", f"{n_bad} of {total} rows quarantined (first: " \
-                f"{self._first_bad(checked)})"
-        else:
-            version, loaded = self._write_bronze(good.where("NOT _dup"), spec, date, dec.batch_id,
-                                                 empty=total == n_bad)
-            n_dup = total - n_bad - loaded
-            res.status, res.rows_loaded = "LOADED", loaded
         res.rows_quarantined, res.rows_dup = n_bad, n_dup
-        self._log(res, state, chk_name, lines, sha, version)
-        with self._lock:
-            self.run.rows_in += total
-            self.run.rows_out += res.rows_loaded or 0
-            self.run.rows_quarantined += n_bad
-            self.run.rows_dup += n_dup
+        if n_bad > self.cfg.env.ingest.reject_threshold * total:
+            res.reason, res.detail = "REJECT_RATE", f"{n_bad} of {total} rows quarantined"
+        else:
+            res.status, res.rows_loaded = "LOADED", total - n_bad - n_dup
         return res
+
+    def _explain_rejects(self, checked: DataFrame, results: list[BatchResult]) -> None:
+        """Name the first quarantined row of each REJECT_RATE batch (file, line, rule) in its detail."""
+        for res in results:
+            if res.reason == "REJECT_RATE":
+                r = (checked.where(f"reason_code IS NOT NULL AND _data_date = '{res.data_date}'")
+                     .orderBy("file_name", "_line_no").first())
+                res.detail += f"; first: {r.file_name} line {r._line_no}: {r.reason_code}"
+        with self._lock:
+            for row in self.rows:
+                for res in results:
+                    if (row["ifcode"], row["data_date"], row["status"]) == (res.ifcode, res.data_date, res.status):
+                        row["detail"] = res.detail
 
     @staticmethod
     def _first_bad(checked: DataFrame) -> str:
         r = checked.where("reason_code IS NOT NULL").orderBy("file_name", "_line_no").first()
         return f"{r.file_name} line {r._line_no}: {r.reason_code}"
 
-    def _quarantine_rows(self, checked: DataFrame, spec: InterfaceSpec, date: str, batch_id: str,
-                         status: str) -> DataFrame:
-        return checked.where("reason_code IS NOT NULL").select(
-            F.lit(spec.ifcode).alias("ifcode"), F.lit(date).alias("data_date"), F.lit(batch_id).alias("_batch_id"),
+    def _write_quarantine(self, spec: InterfaceSpec, checked: DataFrame, batches: list[BatchResult]) -> None:
+        """Quarantine rows of the batches that have some, replacing what an earlier attempt wrote for them."""
+        dates = ", ".join(f"'{b.data_date}'" for b in batches)
+        ids = ", ".join(f"'{b.batch_id}'" for b in batches)
+        q = checked.where(f"reason_code IS NOT NULL AND _data_date IN ({dates})").select(
+            F.lit(spec.ifcode).alias("ifcode"), F.col("_data_date").alias("data_date"),
+            _by_date({b.data_date: b.batch_id for b in batches}).alias("_batch_id"),
             "file_name", F.col("_line_no").alias("line_no"), "reason_code", "raw_bytes", "raw_line",
-            F.lit(status).alias("batch_status"), F.lit(self.run.run_id).alias("_run_id"),
-            F.lit(self.load_ts).cast("timestamp").alias("_load_ts"))
+            _by_date({b.data_date: b.status for b in batches}).alias("batch_status"),
+            F.lit(self.run.run_id).alias("_run_id"), F.lit(self.load_ts).cast("timestamp").alias("_load_ts"))
+        self.run.committed(QUARANTINE, io.replace_where(
+            q, self.cfg, QUARANTINE, f"data_date IN ({dates}) AND _batch_id IN ({ids})"))
 
-    def _write_bronze(self, rows: DataFrame, spec: InterfaceSpec, date: str, batch_id: str,
-                      empty: bool) -> tuple[int, int]:
-        """Overwrite the batch's partition (a redelivery replaces the earlier batch); returns (version, rows)."""
+    def _write_bronze(self, spec: InterfaceSpec, marked: DataFrame, loaded: list[BatchResult]) -> int:
+        """Overwrite the loaded batches' partitions in one commit: a redelivery replaces the earlier batch entirely."""
         ddl = schemas.schema(schemas.bronze_ddl(spec))
         io.ensure_table(self.spark, self.cfg, spec.table, ddl, [spec.partition_col])
-        out = rows.select(
-            *spec.field_names, F.lit(batch_id).alias("_batch_id"), F.col("file_name").alias("_file_name"),
+        dates = ", ".join(f"'{b.data_date}'" for b in loaded)
+        batch_id = _by_date({b.data_date: b.batch_id for b in loaded})
+        out = marked.where(f"NOT _dup AND _data_date IN ({dates})").select(
+            *spec.field_names, batch_id.alias("_batch_id"), F.col("file_name").alias("_file_name"),
             F.col("file_seq").alias("_file_seq"), "_line_no", F.lit(self.run.run_id).alias("_run_id"),
-            F.lit(self.load_ts).cast("timestamp").alias("_load_ts"), F.lit(date).alias(spec.partition_col))
+            F.lit(self.load_ts).cast("timestamp").alias("_load_ts"), F.col("_data_date").alias(spec.partition_col))
         out = out.select(*[F.col(f.name).cast(f.dataType) for f in ddl.fields])
-        version, n = io.replace_where_counted(out, self.cfg, spec.table, f"{spec.partition_col} = '{date}'",
-                                              empty=empty)
+        empty = sum(b.rows_loaded or 0 for b in loaded) == 0
+        version = io.replace_where(out, self.cfg, spec.table, f"{spec.partition_col} IN ({dates})", empty=empty)
         self.run.committed(spec.table, version)
-        return version, n
+        return version
 
 
 def ingest(spark: SparkSession, cfg: Config, run: audit.Run, *, date: str | None = None, month: str | None = None,
@@ -261,12 +321,9 @@ def ingest(spark: SparkSession, cfg: Config, run: audit.Run, *, date: str | None
         ing = Ingestor(spark, cfg, run, log)
 
         def one_interface(spec: InterfaceSpec) -> list[BatchResult]:
-            out = []
-            for folder in work[spec.ifcode]:
-                res = ing.folder(spec, folder, states.get((spec.ifcode, folder)))
-                if res is not None:
-                    out.append(res)
-                    log(_describe(res))
+            out = ing.interface(spec, work[spec.ifcode], states)
+            for res in out:
+                log(_describe(res))
             return out
 
         try:
