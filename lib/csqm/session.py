@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import glob
 import os
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -35,10 +36,11 @@ def get_spark(env: Env, extra_conf: dict[str, str] | None = None) -> SparkSessio
     if env.master and not os.environ.get("CSQM_SPARK_SUBMIT"):
         b = b.master(env.master)
     conf = {**env.spark_conf, **(extra_conf or {}), **FIXED_CONF}
+    log_conf = Path(__file__).resolve().parents[2] / "conf" / "log4j2.properties"
+    if log_conf.exists() and "spark.driver.extraJavaOptions" not in conf:
+        conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log_conf.as_uri()}"
     if "spark.jars" not in conf:
         conf["spark.jars"] = ",".join(local_jars(env.jars_dir))
     for k, v in conf.items():
         b = b.config(k, v)
-    spark = b.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
+    return b.getOrCreate()
