@@ -19,6 +19,7 @@ FIXED_CONF = {
     "spark.databricks.delta.retentionDurationCheck.enabled": "true",
     "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
     "spark.ui.showConsoleProgress": "false",
+    "spark.sql.debug.maxToStringFields": "500",  # wide bronze plans: no truncation warning
 }
 
 

@@ -3,58 +3,25 @@ refunds."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from decimal import Decimal
 
-from chispa import assert_df_equality
 from csqm.silver.common import threshold_seed
-from csqm.silver.tables import complaint, refund, subscriber
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from csqm.silver.tables import complaint, refund
 
-SUBS_BASE = {"acct_id": "A1", "cert_type": "ID", "cust_segment": "PUB", "cust_segment_l2": "PUB_HOME",
-             "vip_level": "GOLD", "pay_type": "POST", "offer_id": "O1", "offer_type": "SINGLE",
-             "open_date": "2010-01-01", "status": "ACTIVE", "tenure_months": 40, "active_flag": 1, "real_name_flag": 1}
-SNAP1 = {"cust_id": "C1", "city_code": "0531", "county_code": "370102", "urban_rural": "U", "product_line": "BB",
-         "cust_segment": "PUB", "cust_segment_l2": "PUB_HOME", "vip_level": "GOLD", "pay_type": "POST",
-         "offer_id": "O1", "offer_type": "SINGLE", "tenure_months": 40}
-SNAP2 = {**SNAP1, "cust_id": "C2", "city_code": "0532", "county_code": "370202", "urban_rural": "R",
-         "product_line": "MOB"}
-UNKNOWN = {"cust_id": None, "city_code": "9999", "county_code": "999999", "urban_rural": "UNK", "product_line": "UNK",
-           "cust_segment": "UNK", "cust_segment_l2": "UNK", "vip_level": "UNK", "pay_type": "UNK", "offer_id": "UNK",
-           "offer_type": "UNK", "tenure_months": None}
-N1, N2, N3 = "13300000001", "13300000002", "053182345678"
+N3 = "053182345678"  # a number without a snapshot row
 COPIED = ("sheet_id", "sheet_type", "prod_inst_id", "accept_time", "accept_channel", "accept_staff_id", "cmpl_phen_l1",
           "cmpl_phen_l2", "urgent_level", "dispatch_time", "first_contact_time", "finish_time", "sheet_status",
           "callback_result", "related_fault_id")
 FMT = "%Y-%m-%d %H:%M:%S"
 
 
-def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields)
-                                 for r in rows],
-                                ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
-
-
-def subscribers(spark, bronze_df, salt: str) -> DataFrame:
-    """slv_subscriber_m of 201302 built from SUBS rows: P1 (C1, 0531) and P2 (C2, 0532)."""
-    rows = [{**SUBS_BASE, **SNAP1, "prod_inst_id": "P1", "acc_nbr": N1},
-            {**SUBS_BASE, **SNAP2, "prod_inst_id": "P2", "acc_nbr": N2}]
-    return subscriber.build(cur=bronze_df("SUBS", rows, "201302"), prev=spark.createDataFrame([], subscriber.DDL),
-                            salt=salt)
-
-
-def refunds(spark) -> DataFrame:
+def refunds(expect_df):
     """slv_refund_event_d rows: only APPROVED + CMPL count (SH01: 10.00 + 0.05; SH23 is a CONSULT sheet)."""
     rows = [("A1", "APPROVED", "CMPL", "SH01", "10.00"), ("A2", "APPROVED", "CMPL", "SH01", "0.05"),
             ("A3", "REJECTED", "CMPL", "SH02", "99.00"), ("A4", "APPROVED", "FAULT", "SH02", "5.00"),
             ("A5", "APPLIED", "CMPL", "SH02", "7.00"), ("A6", "APPROVED", "CMPL", "SH23", "1.00")]
     cols = ("adj_id", "adj_status", "related_type", "related_id", "amount")
-    return expect(spark, refund.DDL, [dict(zip(cols, r, strict=True)) for r in rows])
+    return expect_df(refund.DDL, [dict(zip(cols, r, strict=True)) for r in rows])
 
 
 def plus(ts: str, **delta: float) -> str:
@@ -62,23 +29,21 @@ def plus(ts: str, **delta: float) -> str:
     return (dt.datetime.strptime(ts, FMT) + dt.timedelta(**delta)).strftime(FMT)
 
 
-def test_complaint_events(spark, cfg, bronze_df):
-    salt = cfg.env.pii_salt
-
-    def h(v: str | None) -> str | None:
-        return None if v is None else hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
+def test_complaint_events(spark, cfg, bronze_df, subscribers_201302, sha, mask, expect_df, assert_schema,
+                          assert_rows_equal, assert_no_raw):
+    salt, subs = cfg.env.pii_salt, subscribers_201302
+    n1, n2 = subs.n1, subs.n2
     base = {"sheet_type": "CMPL", "city_code": "0531", "accept_channel": "HOTLINE", "cmpl_phen_l1": "NET",
             "urgent_level": "NORMAL", "valid_flag": 1, "sheet_status": "OPEN", "update_time": "2013-03-31 23:00:00"}
     t5 = "2013-03-05 10:00:00"
     rows = [
-        # --- repeats by number N1: SH02 exactly 720 h after SH01 -> counts. SH01: prod P1, own product_line FIX
-        {**base, "sheet_id": "SH01", "prod_inst_id": "P1", "acc_nbr": N1, "product_line": "FIX",
+        # --- repeats by number n1: SH02 exactly 720 h after SH01 -> counts. SH01: prod P1, own product_line FIX
+        {**base, "sheet_id": "SH01", "prod_inst_id": "P1", "acc_nbr": n1, "product_line": "FIX",
          "accept_time": "2013-03-01 08:00:00"},
-        {**base, "sheet_id": "SH02", "acc_nbr": N1, "accept_time": "2013-03-31 08:00:00"},
-        # --- N2: 720 h + 1 s -> not counted (matched by number to P2)
-        {**base, "sheet_id": "SH10", "acc_nbr": N2, "city_code": "0532", "accept_time": "2013-03-01 08:00:00"},
-        {**base, "sheet_id": "SH11", "acc_nbr": N2, "city_code": "0532", "accept_time": "2013-03-31 08:00:01"},
+        {**base, "sheet_id": "SH02", "acc_nbr": n1, "accept_time": "2013-03-31 08:00:00"},
+        # --- n2: 720 h + 1 s -> not counted (matched by number to P2)
+        {**base, "sheet_id": "SH10", "acc_nbr": n2, "city_code": "0532", "accept_time": "2013-03-01 08:00:00"},
+        {**base, "sheet_id": "SH11", "acc_nbr": n2, "city_code": "0532", "accept_time": "2013-03-31 08:00:01"},
         # --- N3 (no snapshot): same accept_time tie broken by sheet_id; invalid, CONSULT and CANCELLED rows neither
         # count nor get a count
         {**base, "sheet_id": "SH20", "acc_nbr": N3, "accept_time": "2013-03-10 12:00:00"},
@@ -121,20 +86,20 @@ def test_complaint_events(spark, cfg, bronze_df):
     ]
     cur = bronze_df("CS_SHEET", rows, "20130331")
     thresholds = threshold_seed(spark)
-    out = complaint.build(cur=cur, subscribers=subscribers(spark, bronze_df, salt), thresholds=thresholds,
-                          refunds=refunds(spark), salt=salt).cache()
+    out = complaint.build(cur=cur, subscribers=subs.df, thresholds=thresholds, refunds=refunds(expect_df),
+                          salt=salt).cache()
 
     def unk(r: dict) -> dict:
-        return {**UNKNOWN, "cust_id": r.get("cust_id"), "city_code": r["city_code"],
+        return {**subs.unknown, "cust_id": r.get("cust_id"), "city_code": r["city_code"],
                 "product_line": r.get("product_line") or "UNK"}
 
     def exp(r: dict, snap: dict, **kw) -> dict:
         acc, accept = r.get("acc_nbr"), r["accept_time"]
         due = plus(accept, hours=24)
-        return {**{k: r.get(k) for k in COPIED}, "acc_nbr_hash": h(acc),
-                "acc_nbr_mask": acc and acc[:3] + "****" + acc[-4:], "ref_month_id": "201302", **snap,
-                "finish_day_id": None, "suspend_sec": r.get("suspend_sec") or 0, "is_valid": 1, "is_finished": 0,
-                "is_first_contact_solved": 0, "net_proc_sec": None, "net_proc_hours": None,
+        return {**{k: r.get(k) for k in COPIED}, "acc_nbr_hash": sha(acc), "acc_nbr_mask": mask(acc),
+                "ref_month_id": "201302", **snap, "finish_day_id": None, "suspend_sec": r.get("suspend_sec") or 0,
+                "is_valid": 1, "is_finished": 0, "is_first_contact_solved": 0, "net_proc_sec": None,
+                "net_proc_hours": None,
                 "proc_limit_hours": Decimal("48.00") if r["urgent_level"] == "NORMAL" else Decimal("24.00"),
                 "is_timely_proc": None, "reply_limit_hours": Decimal("24.00"), "reply_due_time": due,
                 "reply_due_day_id": due[:10].replace("-", ""), "is_timely_reply": 0,
@@ -144,11 +109,11 @@ def test_complaint_events(spark, cfg, bronze_df):
 
     s = {r["sheet_id"]: r for r in rows}
     n3 = {"is_valid": 0, "is_repeat_30d": None, "repeat_cnt_30d": None}
-    expected = expect(spark, complaint.DDL, [
-        exp(s["SH01"], {**SNAP1, "product_line": "FIX"}, refund_flag=1, refund_amount=Decimal("10.05")),
-        exp(s["SH02"], SNAP1, is_repeat_30d=1, repeat_cnt_30d=1),
-        exp(s["SH10"], SNAP2),
-        exp(s["SH11"], SNAP2),
+    expected = expect_df(complaint.DDL, [
+        exp(s["SH01"], {**subs.snap1, "product_line": "FIX"}, refund_flag=1, refund_amount=Decimal("10.05")),
+        exp(s["SH02"], subs.snap1, is_repeat_30d=1, repeat_cnt_30d=1),
+        exp(s["SH10"], subs.snap2),
+        exp(s["SH11"], subs.snap2),
         exp(s["SH20"], unk(s["SH20"])),
         exp(s["SH21"], unk(s["SH21"]), is_repeat_30d=1, repeat_cnt_30d=1),
         exp(s["SH22"], unk(s["SH22"]), **n3),
@@ -156,7 +121,7 @@ def test_complaint_events(spark, cfg, bronze_df):
             refund_amount=Decimal("1.00")),
         exp(s["SH25"], unk(s["SH25"]), **n3),
         exp(s["SH24"], unk(s["SH24"]), is_repeat_30d=1, repeat_cnt_30d=2),
-        exp(s["SH30"], SNAP1),
+        exp(s["SH30"], subs.snap1),
         exp(s["SH31"], unk(s["SH31"]), is_repeat_30d=1, repeat_cnt_30d=1),
         exp(s["SH40"], unk(s["SH40"])),
         exp(s["SH41"], unk(s["SH41"])),
@@ -173,12 +138,9 @@ def test_complaint_events(spark, cfg, bronze_df):
         exp(s["SH56"], unk(s["SH56"]), ref_month_id="200911", finish_day_id="20100101", is_finished=1,
             net_proc_sec=7200, net_proc_hours=Decimal("2.00"), proc_limit_hours=None, reply_limit_hours=None,
             reply_due_time=None, reply_due_day_id=None, is_timely_reply=None),
-        exp(s["SH60"], {**SNAP2, "city_code": "0531", "county_code": "999999", "urban_rural": "UNK"}),
+        exp(s["SH60"], {**subs.snap2, "city_code": "0531", "county_code": "999999", "urban_rural": "UNK"}),
     ])
-    assert out.columns == [f.name for f in StructType.fromDDL(complaint.DDL).fields]
-    assert_df_equality(out, expected, ignore_row_order=True, ignore_column_order=False, ignore_nullable=True)
-
-    leaked = [(c, v) for rec in out.collect() for c, v in rec.asDict().items()
-              if isinstance(v, str) and any(n in v for n in (N1, N2, N3))]
-    assert not leaked
+    assert_schema(out, complaint.DDL)
+    assert_rows_equal(out, expected)
+    assert_no_raw(out.collect(), (n1, n2, N3))
     out.unpersist()

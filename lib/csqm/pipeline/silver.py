@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -42,13 +43,23 @@ AUDIT_COLS = ("_run_id", "_load_ts")
 
 @dataclass
 class SilverInputs:
-    """Everything the builders read: current bronze state per interface, dims, manual tables, built silver."""
+    """Everything the builders read: current bronze state per interface, dims, manual tables, built silver.
+
+    versions pins the version read of each bronze / dim / manual table (latest when absent), so a run sees one
+    consistent state and can record it as its watermark. scope, when set, restricts the table being built to the
+    keys an incremental run recomputes (csqm.pipeline.silver_incremental): cur() is then the current state of
+    those keys only (over ALL batches of each key), and kept() the stored rows outside the scope."""
 
     spark: SparkSession
     cfg: Config
     salt: str
     built: dict[str, DataFrame] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    scope: Any = None
     _cur: dict[str, DataFrame] = field(default_factory=dict)
+
+    def read(self, table: str) -> DataFrame:
+        return io.read(self.spark, self.cfg, table, version=self.versions.get(table))
 
     def bronze(self, ifcode: str) -> DataFrame:
         spec = self.cfg.interface(ifcode)
@@ -56,29 +67,38 @@ class SilverInputs:
             from csqm.bronze.schemas import bronze_ddl
 
             return self.spark.createDataFrame([], StructType.fromDDL(bronze_ddl(spec)))
-        return io.read(self.spark, self.cfg, spec.table)
+        return self.read(spec.table)
 
     def cur(self, ifcode: str) -> DataFrame:
         """Current state per key over all loaded batches (sources.md §1.5); monthly: the snapshot rows."""
+        spec = self.cfg.interface(ifcode)
+        if self.scope is not None:
+            return self.scope.current(spec, self.bronze(ifcode))
         if ifcode not in self._cur:
-            spec = self.cfg.interface(ifcode)
             df = self.bronze(ifcode)
             if spec.freq == "D":
                 df = common.current_state(df, spec.key)
             self._cur[ifcode] = df
         return self._cur[ifcode]
 
+    def kept(self, module) -> DataFrame:
+        """Stored rows of the table being built that stay as they are (none in a full build)."""
+        if self.scope is not None:
+            return self.scope.kept(module)
+        return _empty(self, module.DDL)
+
     def thresholds(self) -> DataFrame:
-        return io.read(self.spark, self.cfg, THRESHOLDS)
+        return self.read(THRESHOLDS)
 
     def bulletin(self) -> DataFrame:
-        return io.read(self.spark, self.cfg, BULLETIN)
+        return self.read(BULLETIN)
 
 
 def _subscribers(i: SilverInputs) -> DataFrame:
-    # prev_offer_id of M needs only offer_id/is_arrive of prev(M), which a first pass without prev already has
+    # prev_offer_id of M needs only offer_id/is_arrive of prev(M), which a first pass without prev already has;
+    # months outside an incremental run's scope come from the stored table
     first = subscriber.build(cur=i.cur("SUBS"), prev=_empty(i, subscriber.DDL), salt=i.salt)
-    return subscriber.build(cur=i.cur("SUBS"), prev=first, salt=i.salt)
+    return subscriber.build(cur=i.cur("SUBS"), prev=first.unionByName(i.kept(subscriber)), salt=i.salt)
 
 
 def _empty(i: SilverInputs, ddl: str) -> DataFrame:
@@ -138,12 +158,19 @@ def _fingerprint(df: DataFrame, part: str) -> dict[str, tuple[int, int]]:
     return {r[part]: (int(r.n), int(r.h)) for r in agg}
 
 
-def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new: DataFrame) -> list[str]:
-    """Replace only the partitions whose content differs from what is stored; return them (for gold)."""
+def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new: DataFrame,
+                  only: list[str] | None = None) -> list[str]:
+    """Replace only the partitions whose content differs from what is stored; return them (for gold).
+    only: compare just these partitions (new holds no other), leaving the rest of the table alone."""
     table, part = module.TABLE, module.PARTITION
     schema = StructType.fromDDL(f"{module.DDL}, _run_id STRING, _load_ts TIMESTAMP")
     io.ensure_table(spark, cfg, table, schema, [part], run.meta)
-    old = _fingerprint(io.read(spark, cfg, table), part)
+    stored = io.read(spark, cfg, table)
+    if only is not None:
+        if not only:
+            return []
+        stored = stored.where(F.col(part).isin(only))
+    old = _fingerprint(stored, part)
     new = new.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         fresh = _fingerprint(new, part)
@@ -163,16 +190,37 @@ def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new:
 
 
 def run_silver(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None] = print,
-               tables: list[str] | None = None) -> dict[str, list[str]]:
-    """Build every silver table and write the partitions that changed; returns table -> changed partitions."""
+               tables: list[str] | None = None, full_refresh: bool = False) -> dict[str, list[str]]:
+    """Bring silver up to date; returns table -> changed partitions (also recorded in ops_changed_partition).
+
+    Default: incremental (csqm.pipeline.silver_incremental): only the keys the batches loaded since the last
+    run can affect are recomputed; the first run, and full_refresh, rebuild every table from all of bronze.
+    tables: rebuild just these tables in full (the others are built in memory as their inputs, not written);
+    the watermark is left alone, so the next incremental run rebuilds them and their dependents in full."""
     ensure_reference(spark, cfg, run.meta)
+    if tables:
+        return _run_tables(spark, cfg, run, log, tables)
+    from csqm.pipeline.silver_incremental import run_incremental
+
+    return run_incremental(spark, cfg, run, log, full_refresh=full_refresh)
+
+
+def build_full(inputs: SilverInputs, module, build: Callable[[SilverInputs], DataFrame]) -> DataFrame:
+    """A table from all of bronze (no scope)."""
+    inputs.scope = None
+    return build(inputs)
+
+
+def _run_tables(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None],
+                tables: list[str]) -> dict[str, list[str]]:
+    """Full build of every table in build order, writing only the named ones."""
     inputs = SilverInputs(spark, cfg, cfg.env.pii_salt)
     changed: dict[str, list[str]] = {}
     for module, build in BUILDERS:
         t0 = time.time()
-        df = build(inputs)
+        df = build_full(inputs, module, build)
         inputs.built[module.TABLE] = df
-        if tables and module.TABLE not in tables:
+        if module.TABLE not in tables:
             continue
         parts = write_changed(spark, cfg, run, module, df)
         inputs.built[module.TABLE] = io.read(spark, cfg, module.TABLE).drop(*AUDIT_COLS)

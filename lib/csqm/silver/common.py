@@ -48,6 +48,16 @@ def prev_month_id(col: ColumnOrName) -> Column:
     return F.date_format(F.add_months(first, -1), "yyyyMM")
 
 
+def flag(cond: Column) -> Column:
+    """A 0/1 TINYINT of a predicate; a NULL predicate (unknown input) counts as not met."""
+    return F.coalesce(cond, F.lit(False)).cast("tinyint")
+
+
+def to_ddl(df: DataFrame, ddl: str) -> DataFrame:
+    """A builder's output contract: exactly the DDL's columns, in its order, cast to its types."""
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in T.StructType.fromDDL(ddl).fields])
+
+
 def with_ref_month(df: DataFrame, date_col: str, out: str = "ref_month_id") -> DataFrame:
     """E block rule 1: ref_month_id = prev(month of the business date), yyyymm STRING."""
     first = F.trunc(F.to_date(F.col(date_col)), "month")
@@ -70,6 +80,20 @@ def current_state(bronze: DataFrame, key: Sequence[str], version_col: str = "upd
     w = Window.partitionBy(*key).orderBy(*[F.col(c).desc_nulls_last() for c in order])
     return (bronze.withColumn("__cs_rn", F.row_number().over(w))
             .where(F.col("__cs_rn") == 1).drop("__cs_rn"))
+
+
+def batch_order(batch_id: ColumnOrName, preference: int = 0) -> Column:
+    """Orderable (data date, seq, preference, _batch_id) of a `<IFCODE>_<date>_<seq3>` batch id (silver.md §0.1):
+    the greater is the later batch; equal date and seq fall to the greater preference, then to the id."""
+    b = _c(batch_id)
+    parts = F.split(b, "_")
+    return F.struct(F.element_at(parts, -2).alias("d"), F.element_at(parts, -1).cast("int").alias("s"),
+                    F.lit(preference).alias("o"), b.alias("b"))
+
+
+def latest_batch_id(batch_id: ColumnOrName) -> Column:
+    """Aggregate: the _batch_id with the greatest data date, then seq, among the group's rows."""
+    return F.max(batch_order(batch_id))["b"]
 
 
 # ---------------------------------------------------------------- PII block P (README §9)
@@ -103,6 +127,8 @@ E_COLUMNS: tuple[str, ...] = ("ref_month_id", "cust_id", "city_code", "county_co
                               "cust_segment", "cust_segment_l2", "vip_level", "pay_type", "offer_id", "offer_type",
                               "tenure_months")
 SNAPSHOT_COLUMNS: tuple[str, ...] = E_COLUMNS[1:]
+# the E block of a table's DDL, in E_COLUMNS order (silver.md §0.3)
+E_DDL = ", ".join(f"{c} {'BIGINT' if c == 'tenure_months' else 'STRING'}" for c in E_COLUMNS)
 UNKNOWN_MEMBER: dict[str, str | None] = {c: "UNK" for c in SNAPSHOT_COLUMNS} | {
     "city_code": "9999", "county_code": "999999", "cust_id": None, "tenure_months": None}
 
@@ -172,6 +198,12 @@ def hours(sec_col: ColumnOrName) -> Column:
     """x_hours = ROUND_HALF_UP(sec / 3600, 2) as DECIMAL(10,2), computed in decimals from the exact seconds."""
     # sec/3600 at scale 6 never lands within 1e-6 below a .xx5 boundary (fractions are k/36), so no double rounding.
     return F.round(_c(sec_col).cast("decimal(38,6)") / F.lit(3600), 2).cast("decimal(10,2)")
+
+
+def within_limit(sec: ColumnOrName, limit_hours: ColumnOrName) -> Column:
+    """1 iff sec <= limit_hours × 3600, compared on exact seconds (README §7), never on rounded hours; NULL when
+    either side is NULL."""
+    return (_c(sec).cast("decimal(20,0)") <= _c(limit_hours) * F.lit(3600)).cast("tinyint")
 
 
 # ---------------------------------------------------------------- threshold lookup L (silver.md §0.4, operations.md §2)

@@ -7,14 +7,16 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from csqm.silver.common import (
+    E_DDL,
     enrich,
     fen_to_yuan,
+    flag,
     pii_block,
     prev_month_id,
     seconds_between,
+    to_ddl,
 )
 
 TABLE = "slv_appeal_event_m"
@@ -30,9 +32,7 @@ DDL = (
     # P block
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
     # E block
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     # derived
     "src_counted_flag TINYINT, is_counted TINYINT, is_responsible TINYINT, reply_sec BIGINT, "
     "is_timely_reply TINYINT, compensation_amount DECIMAL(18,2), is_customer_satisfied TINYINT, "
@@ -65,7 +65,7 @@ def _counted(df: DataFrame, bulletin: DataFrame) -> DataFrame:
     """is_counted: the bureau bulletin's list when the month has one (listed → 1, else 0), else the source flag."""
     months = bulletin.select(F.col("month_id").alias("__b_m")).distinct()
     listed = bulletin.select(F.col("month_id").alias("__bl_m"), F.col("appeal_id").alias("__bl_id")).distinct()
-    in_list = F.col("__bl_id").isNotNull().cast("tinyint")
+    in_list = flag(F.col("__bl_id").isNotNull())
     return (df.join(months, F.col("month_id") == F.col("__b_m"), how="left")
             .join(listed, (F.col("month_id") == F.col("__bl_m")) & (F.col("appeal_id") == F.col("__bl_id")),
                   how="left")
@@ -79,7 +79,7 @@ def _derive(df: DataFrame) -> DataFrame:
     return df.withColumns({
         "is_responsible": F.col("resp_flag"),
         "reply_sec": seconds_between("reply_time", "transfer_time"),
-        "is_timely_reply": F.coalesce(F.col("reply_time") <= F.col("reply_deadline"), F.lit(False)).cast("tinyint"),
+        "is_timely_reply": flag(F.col("reply_time") <= F.col("reply_deadline")),
         "compensation_amount": fen_to_yuan(F.coalesce(F.col("comp_amt_fen"), F.lit(0))),
         "is_customer_satisfied": F.col("satisfied_flag"),
     })
@@ -94,4 +94,4 @@ def build(*, cur: DataFrame, bulletin: DataFrame, complaints: DataFrame, subscri
            .transform(_counted, bulletin)
            .transform(_derive)
            .transform(with_had_local_complaint, complaints, "transfer_time", KEY))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

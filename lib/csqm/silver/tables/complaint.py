@@ -2,18 +2,21 @@
 refunds."""
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from csqm.silver.common import (
+    E_DDL,
     count_earlier_within,
     enrich,
+    flag,
     hours,
     lookup_threshold,
     net_seconds,
     pii_block,
+    to_ddl,
     with_ref_month,
+    within_limit,
     yyyymmdd,
 )
 
@@ -31,9 +34,7 @@ DDL = (
     # P block
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
     # E block
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     # derived
     "finish_day_id STRING, suspend_sec BIGINT, is_valid TINYINT, is_finished TINYINT, "
     "is_first_contact_solved TINYINT, net_proc_sec BIGINT, net_proc_hours DECIMAL(10,2), "
@@ -52,8 +53,7 @@ def _status(df: DataFrame) -> DataFrame:
     return df.withColumns({
         "day_id": yyyymmdd("accept_time"),
         "suspend_sec": F.coalesce(F.col("suspend_sec"), F.lit(0).cast("bigint")),
-        "is_valid": F.coalesce((F.col("valid_flag") == 1) & (F.col("sheet_status") != "CANCELLED"),
-                               F.lit(False)).cast("tinyint"),
+        "is_valid": flag((F.col("valid_flag") == 1) & (F.col("sheet_status") != "CANCELLED")),
         "is_finished": finished.cast("tinyint"),
         "is_first_contact_solved": (finished & F.col("dispatch_time").isNull()).cast("tinyint"),
         "finish_day_id": F.when(finished, yyyymmdd("finish_time")),
@@ -72,20 +72,15 @@ def _limits(df: DataFrame, thresholds: DataFrame) -> DataFrame:
                        date_col="accept_time", product_line="product_line", urgent_level="urgent_level"))
 
 
-def _within_limit(sec: Column, limit_hours: Column) -> Column:
-    """Exact-seconds comparison against a limit in hours (README §7), never against rounded hours."""
-    return (sec.cast("decimal(20,0)") <= limit_hours * F.lit(3600)).cast("tinyint")
-
-
 def _timeliness(df: DataFrame) -> DataFrame:
     """Timely processing (finished sheets with a limit) and timely first reply (not for first-contact-solved sheets)."""
     proc_ok = (F.col("is_finished") == 1) & F.col("proc_limit_hours").isNotNull()
     limit_sec = (F.col("reply_limit_hours") * F.lit(3600)).cast("bigint")  # hundredths of an hour = whole 36 s
     due = F.timestamp_seconds(F.unix_seconds(F.col("accept_time")) + limit_sec)
-    replied = F.coalesce(F.col("first_contact_time") <= F.col("reply_due_time"), F.lit(False)).cast("tinyint")
+    replied = flag(F.col("first_contact_time") <= F.col("reply_due_time"))
     reply_na = (F.col("is_first_contact_solved") == 1) | F.col("reply_due_time").isNull()
     return (df.withColumns({
-        "is_timely_proc": F.when(proc_ok, _within_limit(F.col("net_proc_sec"), F.col("proc_limit_hours"))),
+        "is_timely_proc": F.when(proc_ok, within_limit("net_proc_sec", "proc_limit_hours")),
         "reply_due_time": due,
         "reply_due_day_id": yyyymmdd(due),
     }).withColumn("is_timely_reply", F.when(~reply_na, replied)))
@@ -108,7 +103,7 @@ def _refunds(df: DataFrame, refunds: DataFrame) -> DataFrame:
                  .groupBy(F.col("related_id").alias("__r_sheet"))
                  .agg(F.sum("amount").alias("__r_amount")))
     return (df.join(per_sheet, F.col("sheet_id") == F.col("__r_sheet"), how="left")
-            .withColumns({"refund_flag": F.col("__r_sheet").isNotNull().cast("tinyint"),
+            .withColumns({"refund_flag": flag(F.col("__r_sheet").isNotNull()),
                           "refund_amount": F.coalesce(F.col("__r_amount"), F.lit(0))})
             .drop("__r_sheet", "__r_amount"))
 
@@ -124,4 +119,4 @@ def build(*, cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame, refu
            .transform(_timeliness)
            .transform(_repeats)
            .transform(_refunds, refunds))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

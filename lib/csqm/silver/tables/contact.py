@@ -5,13 +5,16 @@ from collections.abc import Mapping
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from csqm.silver.common import (
+    E_DDL,
     enrich,
+    flag,
     later_within,
+    latest_batch_id,
     pii_block,
     seconds_between,
+    to_ddl,
     with_ref_month,
     yyyymmdd,
 )
@@ -27,9 +30,7 @@ DDL = (
     "acw_sec INT, agent_id STRING, is_outsourced TINYINT, transfer_cnt BIGINT, skill_group STRING, rating STRING, "
     "is_repeat_48h TINYINT, hall_wait_sec INT, hall_serve_sec INT, related_sheet_id STRING, "
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     "day_id STRING, _batch_id STRING"
 )
 
@@ -58,11 +59,6 @@ _EC_PURPOSE = {"TRANS": "TRANS", "EXCH": "TRANS", "PAY": "PAY", "ONLINE_CS": "CO
 _PRIORITY = ("OTH", "QUERY", "CONSULT", "PAY", "TRANS")
 
 
-def _flag(cond: Column) -> Column:
-    """A 0/1 TINYINT flag of a predicate; a NULL predicate (unknown input) counts as not met."""
-    return F.when(cond, F.lit(1)).otherwise(F.lit(0)).cast("tinyint")
-
-
 def _shaped(df: DataFrame, values: Mapping[str, Column]) -> DataFrame:
     """Select a source into the union shape; columns the source does not have are typed NULLs."""
     unknown = set(values) - _SHAPE_NAMES
@@ -79,18 +75,18 @@ def _hotline(calls: DataFrame) -> DataFrame:
     queue, ring = F.coalesce(F.col("queue_sec"), F.lit(0)), F.coalesce(F.col("ring_sec"), F.lit(0))
 
     def answered_within(sec: int) -> Column:
-        return F.when(req, _flag(ans & (queue + ring <= sec)))
+        return F.when(req, flag(ans & (queue + ring <= sec)))
 
     return _shaped(calls, {
         "contact_id": F.concat(F.lit("CC:"), F.col("call_id")), "channel_type": F.lit("HOTLINE"),
         "channel_id": F.col("called_no"), "start_time": F.col("call_start_time"), "end_time": F.col("release_time"),
         "acc_nbr": F.col("caller_no"), "city_code": F.col("city_code"), "vip_level": F.col("vip_level"),
         "contact_purpose": F.coalesce(F.col("service_type"), F.lit("OTH")),
-        "is_success": _flag(ivr_done | ans), "is_ivr_self_done": _flag(ivr_done), "is_agent_req": _flag(req),
+        "is_success": flag(ivr_done | ans), "is_ivr_self_done": flag(ivr_done), "is_agent_req": flag(req),
         "agent_req_time": F.col("agent_req_time"), "queue_sec": F.when(req, queue), "ring_sec": F.when(req, ring),
-        "is_agent_ans": _flag(ans), "agent_ans_time": F.col("answer_time"),
+        "is_agent_ans": flag(ans), "agent_ans_time": F.col("answer_time"),
         "is_ans_15s": answered_within(15), "is_ans_20s": answered_within(20),
-        "is_abandon": _flag(abandon), "abandon_stage": F.when(abandon, F.col("release_stage")),
+        "is_abandon": flag(abandon), "abandon_stage": F.when(abandon, F.col("release_stage")),
         **{f"{x}_sec": F.when(ans, F.coalesce(F.col(f"{x}_sec"), F.lit(0))) for x in ("talk", "hold", "acw")},
         "agent_id": F.col("agent_id"), "is_outsourced": F.col("outsource_flag"), "transfer_cnt": F.col("transfer_cnt"),
         "skill_group": F.coalesce(F.col("skill_group"), F.lit("NA")), "rating": F.col("rating"),
@@ -104,8 +100,8 @@ def _hall(halls: DataFrame) -> DataFrame:
         "contact_id": F.concat(F.lit("HQ:"), F.col("ticket_id")), "channel_type": F.lit("HALL"),
         "channel_id": F.col("hall_id"), "start_time": F.col("take_time"), "end_time": F.col("finish_time"),
         "acc_nbr": F.col("acc_nbr"), "city_code": F.col("city_code"), "county_code": F.col("county_code"),
-        "contact_purpose": F.col("biz_type"), "is_success": _flag(F.col("ticket_status") == "DONE"),
-        "is_abandon": _flag(F.col("ticket_status") == "ABANDON"), "agent_id": F.col("staff_id"),
+        "contact_purpose": F.col("biz_type"), "is_success": flag(F.col("ticket_status") == "DONE"),
+        "is_abandon": flag(F.col("ticket_status") == "ABANDON"), "agent_id": F.col("staff_id"),
         "skill_group": F.lit("NA"), "rating": F.col("rating"),
         "hall_wait_sec": seconds_between("call_time", "take_time"),
         "hall_serve_sec": seconds_between("finish_time", "call_time"), "_batch_id": F.col("_batch_id"),
@@ -116,11 +112,6 @@ def _purpose_rank(func_cat: Column) -> Column:
     """Priority rank of a log row's mapped purpose (1 = OTH … 5 = TRANS), so a session's purpose is a plain max."""
     rank = F.create_map(*[x for k, v in _EC_PURPOSE.items() for x in (F.lit(k), F.lit(_PRIORITY.index(v) + 1))])
     return F.coalesce(rank[func_cat], F.lit(1))
-
-
-def _latest_batch(batch_id: Column) -> Column:
-    """The _batch_id with the greatest data date, then seq (silver.md §0.1): order by the 'yyyymmdd_seq3' tail."""
-    return F.max(F.struct(F.substring_index(batch_id, "_", -2).alias("o"), batch_id.alias("b")))["b"]
 
 
 def _ec_sessions(elogs: DataFrame) -> DataFrame:
@@ -137,14 +128,14 @@ def _ec_sessions(elogs: DataFrame) -> DataFrame:
               F.max("__rank").alias("__rank"),
               # highest rank among successful rows: equals the session's rank iff a row of the session purpose succeeded
               F.max(F.when(F.col("result_flag") == 1, F.col("__rank"))).alias("__ok_rank"),
-              _latest_batch(F.col("_batch_id")).alias("__batch")))
+              latest_batch_id("_batch_id").alias("__batch")))
     return _shaped(s, {
         "contact_id": F.concat(F.lit("EC:"), F.col("channel_type"), F.lit(":"), F.col("session_id")),
         "channel_type": F.col("channel_type"), "channel_id": F.col("channel_type"),
         "start_time": F.col("__start"), "end_time": F.col("__end"), "acc_nbr": F.col("__nbr.acc_nbr"),
         "city_code": F.col("__first.city_code"),
         "contact_purpose": F.element_at(F.array(*[F.lit(p) for p in _PRIORITY]), F.col("__rank")),
-        "is_success": _flag(F.col("__ok_rank") == F.col("__rank")), "is_abandon": F.lit(0),
+        "is_success": flag(F.col("__ok_rank") == F.col("__rank")), "is_abandon": F.lit(0),
         "skill_group": F.lit("NA"), "rating": F.col("__rating.rating"), "_batch_id": F.col("__batch"),
     })
 
@@ -161,4 +152,4 @@ def build(*, calls: DataFrame, halls: DataFrame, elogs: DataFrame, subscribers: 
     contacts = _hotline(calls).unionByName(_hall(halls)).unionByName(_ec_sessions(elogs))
     out = pii_block(contacts, "acc_nbr", salt=salt).transform(with_ref_month, "start_time")
     out = enrich(out, subscribers, _OWN_E).transform(_repeat_48h).withColumn("day_id", yyyymmdd("start_time"))
-    return out.select(*[F.col(f.name).cast(f.dataType) for f in T.StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

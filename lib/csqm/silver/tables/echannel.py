@@ -1,11 +1,10 @@
 """slv_echannel_contact_d 电子渠道服务接触事件宽表 (silver.md §8): one row per EC_LOG row."""
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from csqm.silver.common import enrich, fen_to_yuan, pii_block, with_ref_month, yyyymmdd
+from csqm.silver.common import E_DDL, enrich, fen_to_yuan, flag, pii_block, to_ddl, with_ref_month, yyyymmdd
 
 TABLE = "slv_echannel_contact_d"
 KEY = ("elog_id",)
@@ -16,9 +15,7 @@ DDL = (
     "login_flag TINYINT, is_trans TINYINT, is_success TINYINT, pay_amount DECIMAL(18,2), is_online_cs TINYINT, "
     "cs_solved TINYINT, is_new_register TINYINT, "
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     "day_id STRING, _batch_id STRING"
 )
 
@@ -26,18 +23,13 @@ _OWN_E = ("city_code",)
 _TRANS_CATS = ("TRANS", "PAY", "EXCH")
 
 
-def _flag(cond: Column) -> Column:
-    """A 0/1 TINYINT flag of a predicate; a NULL predicate (unknown input) counts as not met."""
-    return F.when(cond, F.lit(1)).otherwise(F.lit(0)).cast("tinyint")
-
-
 def _derive(cur: DataFrame) -> DataFrame:
     """Row flags and money of §8: transaction / online-CS classification, cs_solved only where it applies."""
     online_cs = F.col("func_cat") == "ONLINE_CS"
-    return (cur.withColumn("is_trans", _flag(F.col("func_cat").isin(*_TRANS_CATS)))
+    return (cur.withColumn("is_trans", flag(F.col("func_cat").isin(*_TRANS_CATS)))
             .withColumn("is_success", F.col("result_flag"))
             .withColumn("pay_amount", fen_to_yuan("pay_amt_fen"))
-            .withColumn("is_online_cs", _flag(online_cs))
+            .withColumn("is_online_cs", flag(online_cs))
             .withColumn("cs_solved", F.when(online_cs, F.col("cs_solved_flag")))
             .withColumn("is_new_register", F.col("new_register_flag"))
             .withColumn("day_id", yyyymmdd("visit_time")))
@@ -47,4 +39,4 @@ def build(*, cur: DataFrame, subscribers: DataFrame, salt: str) -> DataFrame:
     """Current EC_LOG rows with derived flags, P on acc_nbr and E (own city_code) from the prev. month-end snapshot."""
     out = pii_block(_derive(cur), "acc_nbr", salt=salt).transform(with_ref_month, "visit_time")
     out = enrich(out, subscribers, _OWN_E)
-    return out.select(*[F.col(f.name).cast(f.dataType) for f in T.StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

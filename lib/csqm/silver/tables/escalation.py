@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from csqm.silver.common import (
+    E_DDL,
     enrich,
     fen_to_yuan,
+    flag,
     pii_block,
     prev_month_id,
     seconds_between,
+    to_ddl,
 )
 from csqm.silver.tables.appeal import with_had_local_complaint
 
@@ -26,9 +28,7 @@ DDL = (
     # P block
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
     # E block
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     # derived
     "is_counted TINYINT, is_responsible TINYINT, reply_sec BIGINT, is_timely_reply TINYINT, "
     "refund_amount DECIMAL(18,2), escalated_to_appeal TINYINT, had_local_complaint TINYINT, "
@@ -42,7 +42,7 @@ def _derive(df: DataFrame) -> DataFrame:
         "is_counted": F.col("counted_flag"),
         "is_responsible": F.col("resp_flag"),
         "reply_sec": seconds_between("reply_time", "receive_time"),
-        "is_timely_reply": F.coalesce(F.col("reply_time") <= F.col("reply_deadline"), F.lit(False)).cast("tinyint"),
+        "is_timely_reply": flag(F.col("reply_time") <= F.col("reply_deadline")),
         "refund_amount": fen_to_yuan(F.coalesce(F.col("refund_fen"), F.lit(0))),
         "escalated_to_appeal": F.coalesce(F.col("appeal_after_flag"), F.lit(0)).cast("tinyint"),
     })
@@ -55,4 +55,4 @@ def build(*, cur: DataFrame, complaints: DataFrame, subscribers: DataFrame, salt
            .transform(enrich, subscribers, E_OWN)
            .transform(_derive)
            .transform(with_had_local_complaint, complaints, "receive_time", KEY))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

@@ -2,19 +2,22 @@
 24 h / 30 day repeats."""
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from csqm.silver.common import (
+    E_DDL,
     earlier_within,
     enrich,
     exists_other_in_range,
+    flag,
     hours,
     lookup_threshold,
     net_seconds,
     pii_block,
+    to_ddl,
     with_ref_month,
+    within_limit,
     yyyymmdd,
 )
 
@@ -33,9 +36,7 @@ DDL = (
     # P block
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
     # E block
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     # derived
     "close_day_id STRING, suspend_sec BIGINT, is_valid TINYINT, is_closed TINYINT, net_repair_sec BIGINT, "
     "net_repair_hours DECIMAL(10,2), time_limit_hours DECIMAL(10,2), is_timely TINYINT, "
@@ -53,17 +54,12 @@ def _status(df: DataFrame) -> DataFrame:
         "day_id": yyyymmdd("accept_time"),
         "close_day_id": F.when(closed, yyyymmdd("close_time")),
         "suspend_sec": F.coalesce(F.col("suspend_sec"), F.lit(0).cast("bigint")),
-        "is_valid": F.coalesce(~F.col("ticket_status").isin("CANCELLED", "TEST"), F.lit(False)).cast("tinyint"),
-        "is_closed": F.coalesce(closed, F.lit(False)).cast("tinyint"),
+        "is_valid": flag(~F.col("ticket_status").isin("CANCELLED", "TEST")),
+        "is_closed": flag(closed),
         "net_repair_sec": net,
         "net_repair_hours": hours(net),
-        "is_user_cause": F.coalesce(F.col("fault_cause_l1").isin("USER", "TERM"), F.lit(False)).cast("tinyint"),
+        "is_user_cause": flag(F.col("fault_cause_l1").isin("USER", "TERM")),
     })
-
-
-def _limit_sec(limit_hours: str) -> Column:
-    """A limit in hours as exact seconds (DECIMAL), so comparisons never use rounded hours (README §7)."""
-    return F.col(limit_hours) * F.lit(3600)
 
 
 def _limits(df: DataFrame, thresholds: DataFrame) -> DataFrame:
@@ -73,12 +69,12 @@ def _limits(df: DataFrame, thresholds: DataFrame) -> DataFrame:
           .transform(lookup_threshold, thresholds, "FAULT_REPAIR_REG", out_limit="reg_limit_hours",
                      date_col="accept_time", product_line="product_line", urban_rural="urban_rural"))
     closed = F.col("is_closed") == 1
-    sec = F.col("net_repair_sec").cast("decimal(20,0)")
     return df.withColumns({
         "is_timely": F.when(closed & F.col("time_limit_hours").isNotNull(),
-                            (sec <= _limit_sec("time_limit_hours")).cast("tinyint")),
+                            within_limit("net_repair_sec", "time_limit_hours")),
+        # overdue = over the regulatory limit, i.e. not within it (NULL stays NULL)
         "is_reg_overdue": F.when(closed & F.col("reg_limit_hours").isNotNull(),
-                                 (sec > _limit_sec("reg_limit_hours")).cast("tinyint")),
+                                 F.lit(1) - within_limit("net_repair_sec", "reg_limit_hours")),
     })
 
 
@@ -98,7 +94,7 @@ def _to_complaint(df: DataFrame, complaints: DataFrame) -> DataFrame:
                             & F.col("related_fault_id").isNotNull())
            .select(F.col("related_fault_id").alias("__tc_id")).distinct())
     return (df.join(hit, F.col("fault_id") == F.col("__tc_id"), how="left")
-            .withColumn("to_complaint_flag", F.col("__tc_id").isNotNull().cast("tinyint"))
+            .withColumn("to_complaint_flag", flag(F.col("__tc_id").isNotNull()))
             .drop("__tc_id"))
 
 
@@ -112,4 +108,4 @@ def build(*, cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame, comp
            .transform(_limits, thresholds)
            .transform(_repeats)
            .transform(_to_complaint, complaints))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

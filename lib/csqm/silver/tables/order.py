@@ -1,18 +1,22 @@
 """slv_provision_order_d 客户服务开通事件宽表 (silver.md §5): one row per order_id, enriched, limits, step counts."""
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from csqm.silver.common import (
+    E_DDL,
+    batch_order,
     enrich,
     fen_to_yuan,
+    flag,
     hours,
     lookup_threshold,
     net_seconds,
     pii_block,
+    to_ddl,
     with_ref_month,
+    within_limit,
     yyyymmdd,
 )
 
@@ -28,9 +32,7 @@ DDL = (
     # P block
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
     # E block
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     # derived
     "complete_day_id STRING, access_type STRING, suspend_sec BIGINT, is_completed TINYINT, is_cancelled TINYINT, "
     "end_time TIMESTAMP, net_sec BIGINT, net_hours DECIMAL(10,2), time_limit_hours DECIMAL(10,2), "
@@ -39,20 +41,13 @@ DDL = (
 )
 
 
-def batch_rank(batch_id: Column, own: int) -> Column:
-    """Orderable (data date, batch seq, own-row preference, _batch_id) of a `<IFCODE>_<date>_<seq3>` batch id."""
-    parts = F.split(batch_id, "_")
-    return F.struct(F.element_at(parts, -2).alias("d"), F.element_at(parts, -1).cast("int").alias("s"),
-                    F.lit(own).alias("o"), batch_id.alias("b"))
-
-
 def _steps(df: DataFrame, steps_cur: DataFrame) -> DataFrame:
     """Step and return counts of the order's current-state SP_STEP rows, and the most recent batch
-    over order + steps."""
+    over order + steps (on equal data date and seq the order's own batch wins)."""
     per_order = (steps_cur.groupBy(F.col("order_id").alias("__st_id"))
                  .agg(F.count(F.lit(1)).alias("__st_cnt"), F.sum("return_flag").alias("__st_ret"),
-                      F.max(batch_rank(F.col("_batch_id"), 0)).alias("__st_batch")))
-    latest = F.greatest(batch_rank(F.col("_batch_id"), 1), F.col("__st_batch"))
+                      F.max(batch_order("_batch_id", 0)).alias("__st_batch")))
+    latest = F.greatest(batch_order("_batch_id", 1), F.col("__st_batch"))
     return (df.join(per_order, F.col("order_id") == F.col("__st_id"), how="left")
             .withColumns({"step_cnt": F.coalesce(F.col("__st_cnt"), F.lit(0)).cast("int"),
                           "return_cnt": F.coalesce(F.col("__st_ret"), F.lit(0)).cast("int"),
@@ -71,8 +66,8 @@ def _status(df: DataFrame) -> DataFrame:
         "complete_day_id": F.when(completed, yyyymmdd("complete_time")),
         "access_type": F.coalesce(F.col("access_type"), F.lit("OTH")),
         "suspend_sec": F.coalesce(F.col("suspend_sec"), F.lit(0).cast("bigint")),
-        "is_completed": F.coalesce(completed, F.lit(False)).cast("tinyint"),
-        "is_cancelled": F.coalesce(cancelled, F.lit(False)).cast("tinyint"),
+        "is_completed": flag(completed),
+        "is_cancelled": flag(cancelled),
         "end_time": F.when(completed, F.col("complete_time")).when(cancelled, F.col("cancel_time")),
         "net_sec": net,
         "net_hours": hours(net),
@@ -87,8 +82,7 @@ def _limits(df: DataFrame, thresholds: DataFrame) -> DataFrame:
                       date_col="accept_time", product_line="product_line", order_type="order_type",
                       urban_rural="urban_rural")
     ok = (F.col("is_completed") == 1) & F.col("time_limit_hours").isNotNull()
-    within = F.col("net_sec").cast("decimal(20,0)") <= F.col("time_limit_hours") * F.lit(3600)
-    return df.withColumn("is_timely", F.when(ok, within.cast("tinyint")))
+    return df.withColumn("is_timely", F.when(ok, within_limit("net_sec", "time_limit_hours")))
 
 
 def build(*, cur: DataFrame, steps_cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame,
@@ -100,4 +94,4 @@ def build(*, cur: DataFrame, steps_cur: DataFrame, subscribers: DataFrame, thres
            .transform(enrich, subscribers, E_OWN)
            .transform(_status)
            .transform(_limits, thresholds))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

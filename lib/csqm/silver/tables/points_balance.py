@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-from csqm.silver.common import pii_block
+from csqm.silver.common import pii_block, to_ddl
 
 TABLE = "slv_points_balance_m"
 KEY = ("month_id", "cust_id", "points_type")
@@ -47,4 +46,4 @@ def build(*, cur: DataFrame, salt: str) -> DataFrame:
     """Month M balances from the brz_pts_bal rows of M (a full snapshot, one row per customer and points type)."""
     out = (cur.transform(pii_block, "main_acc_nbr", "acc_nbr", salt)
            .transform(_customer))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

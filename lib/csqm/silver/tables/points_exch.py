@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-from csqm.silver.common import fen_to_yuan, pii_block, yyyymm, yyyymmdd
+from csqm.silver.common import fen_to_yuan, flag, pii_block, to_ddl, yyyymm, yyyymmdd
 
 TABLE = "slv_points_exch_d"
 KEY = ("exch_id",)
@@ -28,11 +27,11 @@ def _derive(df: DataFrame) -> DataFrame:
         "day_id": yyyymmdd("order_time"),
         "month_id": yyyymm("order_time"),
         "cost_amt": fen_to_yuan(F.coalesce(F.col("cost_fen"), F.lit(0))),
-        "is_success": F.coalesce(F.col("exch_status") == "SUCCESS", F.lit(False)).cast("tinyint"),
+        "is_success": flag(F.col("exch_status") == "SUCCESS"),
     })
 
 
 def build(*, cur: DataFrame, salt: str) -> DataFrame:
     """Points exchange orders from the current state of brz_pts_exch."""
     out = cur.transform(pii_block, "acc_nbr", "acc_nbr", salt).transform(_derive)
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

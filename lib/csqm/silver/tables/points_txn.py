@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-from csqm.silver.common import fen_to_yuan, prev_month_id, yyyymm, yyyymmdd
+from csqm.silver.common import fen_to_yuan, prev_month_id, to_ddl, yyyymm, yyyymmdd
 
 TABLE = "slv_points_txn_d"
 KEY = ("txn_id",)
@@ -42,4 +41,4 @@ def build(*, cur: DataFrame, balances: DataFrame) -> DataFrame:
     out = (cur.withColumns({"day_id": yyyymmdd("txn_time"), "month_id": yyyymm("txn_time"),
                             "base_amt": fen_to_yuan("base_amt_fen")})
            .transform(_attr_city, balances))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from csqm.silver.common import (
+    E_DDL,
     enrich,
+    flag,
     lookup_threshold,
     pii_block,
     seconds_between,
+    to_ddl,
     with_ref_month,
+    within_limit,
     yyyymmdd,
 )
 
@@ -24,19 +27,12 @@ DDL = (
     "is_cancelled TINYINT, is_executed TINYINT, is_reached TINYINT, cb_sec BIGINT, cb_limit_hours DECIMAL(10,2), "
     "is_cb_timely TINYINT, cmpl_within_7d TINYINT, "
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     "day_id STRING, _batch_id STRING"
 )
 
 _OWN_E = ("city_code", "product_line")
 _CMPL_WINDOW_SEC = 168 * 3600
-
-
-def _flag(cond: Column) -> Column:
-    """A 0/1 TINYINT flag of a predicate; a NULL predicate (unknown input) counts as not met."""
-    return F.when(cond, F.lit(1)).otherwise(F.lit(0)).cast("tinyint")
 
 
 def _is_callback() -> Column:
@@ -47,9 +43,9 @@ def _is_callback() -> Column:
 def _derive(cur: DataFrame) -> DataFrame:
     """Status flags and the callback interval of §11 (a plain difference: negative kept, silver.md §0.1)."""
     executed = F.col("exec_time").isNotNull()
-    return (cur.withColumn("is_cancelled", _flag(F.col("task_status") == "CANCELLED"))
-            .withColumn("is_executed", _flag(executed))
-            .withColumn("is_reached", _flag(executed & (F.col("reach_flag") == 1)))
+    return (cur.withColumn("is_cancelled", flag(F.col("task_status") == "CANCELLED"))
+            .withColumn("is_executed", flag(executed))
+            .withColumn("is_reached", flag(executed & (F.col("reach_flag") == 1)))
             .withColumn("cb_sec", F.when(_is_callback(), seconds_between("exec_time", "trigger_time")))
             .withColumn("day_id", yyyymmdd("plan_date")))
 
@@ -59,7 +55,7 @@ def _callback_limit(df: DataFrame, thresholds: DataFrame) -> DataFrame:
     out = lookup_threshold(df, thresholds, "CALLBACK", out_limit="cb_limit_hours", date_col="plan_date",
                            product_line="product_line")
     limit = F.when(_is_callback(), F.col("cb_limit_hours"))
-    timely = F.when(F.col("cb_sec").isNotNull() & limit.isNotNull(), _flag(F.col("cb_sec") <= limit * 3600))
+    timely = F.when(F.col("cb_sec").isNotNull() & limit.isNotNull(), within_limit("cb_sec", limit))
     return out.withColumn("cb_limit_hours", limit).withColumn("is_cb_timely", timely)
 
 
@@ -85,4 +81,4 @@ def build(*, cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame, comp
     out = pii_block(_derive(cur), "acc_nbr", salt=salt).transform(with_ref_month, "plan_date")
     out = enrich(out, subscribers, _OWN_E)
     out = _cmpl_within_7d(_callback_limit(out, thresholds), complaints)
-    return out.select(*[F.col(f.name).cast(f.dataType) for f in T.StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

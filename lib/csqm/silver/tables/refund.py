@@ -1,17 +1,19 @@
 """slv_refund_event_d 退赔事件明细 (silver.md §10): one row per adj_id, enriched, decision timeliness derived."""
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from csqm.silver.common import (
+    E_DDL,
     enrich,
     fen_to_yuan,
     lookup_threshold,
     pii_block,
     seconds_between,
+    to_ddl,
     with_ref_month,
+    within_limit,
     yyyymmdd,
 )
 
@@ -26,9 +28,7 @@ DDL = (
     # P block
     "acc_nbr_hash STRING, acc_nbr_mask STRING, "
     # E block
-    "ref_month_id STRING, cust_id STRING, city_code STRING, county_code STRING, urban_rural STRING, "
-    "product_line STRING, cust_segment STRING, cust_segment_l2 STRING, vip_level STRING, pay_type STRING, "
-    "offer_id STRING, offer_type STRING, tenure_months BIGINT, "
+    f"{E_DDL}, "
     # derived
     "decide_day_id STRING, amount DECIMAL(18,2), related_type STRING, is_decided TINYINT, decide_sec BIGINT, "
     "decide_limit_hours DECIMAL(10,2), is_timely_decide TINYINT, refund_subject STRING, "
@@ -46,16 +46,10 @@ def _decision(df: DataFrame) -> DataFrame:
     })
 
 
-def _within_limit(sec: Column, limit_hours: Column) -> Column:
-    """Exact-seconds comparison against a limit in hours (README §7), never against rounded hours."""
-    return (sec.cast("decimal(20,0)") <= limit_hours * F.lit(3600)).cast("tinyint")
-
-
 def _timeliness(df: DataFrame) -> DataFrame:
     """is_timely_decide exists only for decided rows whose limit is known."""
     ok = (F.col("is_decided") == 1) & F.col("decide_limit_hours").isNotNull()
-    return df.withColumn("is_timely_decide",
-                         F.when(ok, _within_limit(F.col("decide_sec"), F.col("decide_limit_hours"))))
+    return df.withColumn("is_timely_decide", F.when(ok, within_limit("decide_sec", "decide_limit_hours")))
 
 
 def _values(df: DataFrame) -> DataFrame:
@@ -78,4 +72,4 @@ def build(*, cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame, salt
            .transform(_decision)
            .transform(_timeliness)
            .transform(_values))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-from csqm.silver.common import hours, net_seconds, yyyymmdd
+from csqm.silver.common import hours, net_seconds, to_ddl, yyyymmdd
 
 TABLE = "slv_provision_step_d"
 KEY = ("order_id", "step_seq")
@@ -57,4 +56,4 @@ def _order_attrs(df: DataFrame, orders: DataFrame) -> DataFrame:
 def build(*, cur: DataFrame, orders: DataFrame) -> DataFrame:
     """Steps from the current state of brz_sp_step with their durations and the attributes of their order."""
     out = cur.transform(_durations).transform(_order_attrs, orders)
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-from csqm.silver.common import fen_to_yuan, pii_block, prev_month_id, yyyymm
+from csqm.silver.common import fen_to_yuan, flag, pii_block, prev_month_id, to_ddl, yyyymm
 
 TABLE = "slv_subscriber_m"
 KEY = ("month_id", "prod_inst_id")
@@ -26,11 +25,6 @@ DDL = (
 )
 
 ARRIVE_STATUSES = ("ACTIVE", "SUSP_ARREARS", "SUSP_REQ")
-
-
-def _flag(cond: Column) -> Column:
-    """0/1 TINYINT where an unknown (NULL) condition counts as not met."""
-    return F.coalesce(cond, F.lit(False)).cast("tinyint")
 
 
 def tenure_band(tenure_months: Column) -> Column:
@@ -53,9 +47,9 @@ def _derive(df: DataFrame) -> DataFrame:
         "offer_fee": fen_to_yuan("offer_fee_fen"),
         "bill_amt": fen_to_yuan(F.coalesce(F.col("bill_amt_fen"), F.lit(0))),
         "tenure_band": tenure_band(F.col("tenure_months")),
-        "is_arrive": _flag(F.col("status").isin(*ARRIVE_STATUSES)),
-        "is_new": _flag(_in_month("open_date")),
-        "is_churn": _flag((F.col("status") == "REMOVED") & _in_month("remove_date")),
+        "is_arrive": flag(F.col("status").isin(*ARRIVE_STATUSES)),
+        "is_new": flag(_in_month("open_date")),
+        "is_churn": flag((F.col("status") == "REMOVED") & _in_month("remove_date")),
         "is_active": F.col("active_flag"),
     })
 
@@ -73,7 +67,7 @@ def _migration(df: DataFrame) -> DataFrame:
     """Offer migration needs two known, different offers and an arriving user."""
     moved = ((F.col("is_arrive") == 1) & F.col("prev_offer_id").isNotNull() & (F.col("prev_offer_id") != "UNK")
              & (F.col("offer_id") != "UNK") & (F.col("prev_offer_id") != F.col("offer_id")))
-    return df.withColumn("is_offer_migrated_in", _flag(moved))
+    return df.withColumn("is_offer_migrated_in", flag(moved))
 
 
 def build(*, cur: DataFrame, prev: DataFrame, salt: str) -> DataFrame:
@@ -83,4 +77,4 @@ def build(*, cur: DataFrame, prev: DataFrame, salt: str) -> DataFrame:
            .transform(_derive)
            .transform(_with_prev_offer, prev)
            .transform(_migration))
-    return out.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in StructType.fromDDL(DDL).fields])
+    return to_ddl(out, DDL)

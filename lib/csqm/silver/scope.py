@@ -1,0 +1,191 @@
+"""Which silver rows an incremental run recomputes (silver.md §0.1, §0.3.4, §0.5; README §10.1).
+
+Pure DataFrame -> DataFrame transforms on key sets; the wiring (what to read, in which order, how to write) is in
+csqm.pipeline.silver_incremental. A key set is a DataFrame of distinct key columns; None stands for "no key" so
+callers can skip work without running a job.
+
+Terms:
+  seeds      keys whose own inputs changed: bronze rows, an upstream silver row they join, their subscriber snapshot
+  closure    seeds plus every stored row that shares a window subject (e.g. acc_nbr_hash) with a seed's old or new
+             row, so the subset given to a builder is closed under its windows (csqm.silver.tables docstring)
+  changes    the rows of a silver table that differ between the stored table and the rebuilt rows: one column
+             __old (struct of the stored row, NULL if the key is new) and __new (NULL if the key is gone)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import reduce
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from csqm.silver.common import current_state
+
+KeySet = DataFrame | None
+OLD, NEW = "__old", "__new"
+
+
+# ---------------------------------------------------------------- key-set algebra
+
+
+def union_keys(frames: Iterable[KeySet], cols: Sequence[str]) -> KeySet:
+    """Distinct union of the given columns over the frames that are not None; None when every frame is None."""
+    present = [f.select(*cols) for f in frames if f is not None]
+    if not present:
+        return None
+    out = present[0]
+    for f in present[1:]:
+        out = out.unionByName(f)
+    return out.where(reduce(lambda a, b: a | b, [F.col(c).isNotNull() for c in cols])).distinct()
+
+
+def rows_with_values(rows: DataFrame, col: str, values: KeySet, values_col: str | None = None) -> KeySet:
+    """Rows whose `col` is one of the (non-NULL) values; None when there are no values."""
+    if values is None:
+        return None
+    v = values.select(F.col(values_col or col).alias("__v")).where(F.col("__v").isNotNull()).distinct()
+    return rows.join(F.broadcast(v), rows[col] == v["__v"], "left_semi")
+
+
+def keys_with_values(rows: DataFrame, key: Sequence[str], col: str, values: KeySet,
+                     values_col: str | None = None) -> KeySet:
+    """Keys of the rows whose `col` is one of the values (e.g. faults a changed complaint references)."""
+    hit = rows_with_values(rows, col, values, values_col)
+    return None if hit is None else hit.select(*key).distinct()
+
+
+def semi(rows: DataFrame, keys: DataFrame, on: Sequence[str] | None = None) -> DataFrame:
+    """Rows whose `on` columns (default: every column of keys) are in the key set; the key set is broadcast."""
+    cols = list(on or keys.columns)
+    return rows.join(F.broadcast(keys.select(*cols).distinct()), on=cols, how="left_semi")
+
+
+# ---------------------------------------------------------------- bronze
+
+
+def changed_bronze_rows(now_rows: DataFrame, then_rows: DataFrame | None, cols: Sequence[str]) -> DataFrame:
+    """The columns `cols` of the rows of the changed partitions now and at the watermark version: a replaced batch's
+    rows that disappeared are still named by the second part (silver.md §0.1: every key of the old or new batch)."""
+    return union_keys([now_rows, then_rows], cols)
+
+
+def restricted_current(bronze: DataFrame, key: Sequence[str], scope: DataFrame) -> DataFrame:
+    """Current state (sources.md §1.5) of the keys in scope, over ALL batches of those keys.
+
+    The scope's columns are bronze columns. When they are part of the key, filtering before the current-state
+    window is exact. Otherwise (an e-channel session: (channel_type, session_id)) a key's latest version may sit
+    outside the scope while an older one is inside, so the keys that ever had a row in scope are taken first,
+    their current state computed, and only then filtered to the scope."""
+    cols = list(scope.columns)
+    if set(cols) <= set(key):
+        return current_state(semi(bronze, scope), key)
+    ids = semi(bronze, scope).select(*key).distinct()
+    return semi(current_state(semi(bronze, ids), key), scope)
+
+
+# ---------------------------------------------------------------- silver rows
+
+
+def row_changes(old: DataFrame, new: DataFrame, key: Sequence[str], cols: Sequence[str]) -> DataFrame:
+    """Keys whose row differs between old (stored) and new (rebuilt), with both versions as structs (NULL = absent).
+    Equality is exact (null-safe struct equality over `cols`), not a hash."""
+    o = old.select(*key, F.struct(*cols).alias(OLD))
+    n = new.select(*key, F.struct(*cols).alias(NEW))
+    return o.join(n, on=list(key), how="full_outer").where(~F.col(OLD).eqNullSafe(F.col(NEW)))
+
+
+def change_versions(changes: DataFrame) -> DataFrame:
+    """The old and the new version of every changed row as plain rows (table columns), absent sides dropped."""
+    return (changes.where(F.col(OLD).isNotNull()).select(f"{OLD}.*")
+            .unionByName(changes.where(F.col(NEW).isNotNull()).select(f"{NEW}.*")))
+
+
+def changed_values(changes: DataFrame | None, col: str, where: Column | None = None) -> KeySet:
+    """Distinct non-NULL values of `col` over the old and new versions of the changed rows (optionally filtered),
+    e.g. the related_fault_id of every complaint that changed, before and after."""
+    if changes is None:
+        return None
+    v = change_versions(changes)
+    if where is not None:
+        v = v.where(where)
+    return v.select(col).where(F.col(col).isNotNull()).distinct()
+
+
+def changed_partitions(changes: DataFrame, part: str) -> DataFrame:
+    """Partitions a change touches: the old partition of a replaced/deleted row and the new one of a written row."""
+    return union_keys([changes.select(F.col(f"{OLD}.{part}").alias(part)),
+                       changes.select(F.col(f"{NEW}.{part}").alias(part))], [part])
+
+
+def reenrich_keys(stored: DataFrame, key: Sequence[str], months: KeySet) -> KeySet:
+    """Rows enriched from a snapshot month that changed (silver.md §0.3.4): every row with that ref_month_id."""
+    return keys_with_values(stored, key, "ref_month_id", months, "month_id")
+
+
+def subject_closure(seeds: KeySet, key: Sequence[str], subject: Callable[[], Column], stored: DataFrame,
+                    rebuilt: DataFrame | None) -> KeySet:
+    """Seeds plus the keys of every stored row sharing a window subject with a seed's stored or rebuilt row.
+
+    A row outside the seeds keeps its subject (none of its inputs changed), so stored rows suffice to find the
+    neighbours; `rebuilt` holds the seeds' new rows (their new subjects). NULL subjects have no neighbours."""
+    if seeds is None:
+        return None
+    seeds = seeds.select(*key)
+    old = semi(stored, seeds).select(subject().alias("__s"))
+    new = rebuilt.select(subject().alias("__s")) if rebuilt is not None else None
+    subjects = union_keys([old, new], ["__s"])
+    neighbours = stored.withColumn("__s", subject()).join(F.broadcast(subjects), on="__s", how="left_semi")
+    return union_keys([seeds, neighbours], key)
+
+
+# ---------------------------------------------------------------- months
+
+
+def month_values(months: Iterable[str]) -> list[str]:
+    return sorted({m for m in months if m})
+
+
+def next_month(month_id: str) -> str:
+    """M+1 of a yyyymm string."""
+    y, m = int(month_id[:4]), int(month_id[4:])
+    return f"{y + m // 12:04d}{m % 12 + 1:02d}"
+
+
+def with_next_months(months: Iterable[str]) -> list[str]:
+    """M and M+1 for every M (prev_offer_id of M+1, a txn month's fallback to the balance of prev(M))."""
+    ms = month_values(months)
+    return month_values([*ms, *(next_month(m) for m in ms)])
+
+
+# ---------------------------------------------------------------- contacts (silver.md §7)
+
+CALL, HALL, EC = "CC:", "HQ:", "EC:"
+
+
+def contact_ids(calls: KeySet = None, halls: KeySet = None, sessions: KeySet = None) -> KeySet:
+    """contact_id of HOTLINE calls (call_id), hall tickets (ticket_id) and e-channel sessions (channel_type,
+    session_id)."""
+    parts = []
+    if calls is not None:
+        parts.append(calls.select(F.concat(F.lit(CALL), F.col("call_id")).alias("contact_id")))
+    if halls is not None:
+        parts.append(halls.select(F.concat(F.lit(HALL), F.col("ticket_id")).alias("contact_id")))
+    if sessions is not None:
+        parts.append(sessions.select(F.concat(F.lit(EC), F.col("channel_type"), F.lit(":"),
+                                              F.col("session_id")).alias("contact_id")))
+    return union_keys(parts, ["contact_id"])
+
+
+def contact_sources(contacts: DataFrame) -> Mapping[str, DataFrame]:
+    """The bronze keys behind contact ids: CC_CALL call_id, HALL_QUEUE ticket_id, EC_LOG (channel_type,
+    session_id). channel_type never holds ':', so the session id is everything after the second ':'."""
+    cid = F.col("contact_id")
+    ec = F.split(cid, ":", 3)
+    return {
+        "CC_CALL": contacts.where(cid.startswith(CALL)).select(F.substring(cid, len(CALL) + 1, 1 << 20)
+                                                                .alias("call_id")),
+        "HALL_QUEUE": contacts.where(cid.startswith(HALL)).select(F.substring(cid, len(HALL) + 1, 1 << 20)
+                                                                   .alias("ticket_id")),
+        "EC_LOG": contacts.where(cid.startswith(EC)).select(F.element_at(ec, 2).alias("channel_type"),
+                                                             F.element_at(ec, 3).alias("session_id")),
+    }
