@@ -241,32 +241,21 @@ def test_window_edges_and_links(cfg, month):
 
 
 # ------------------------------------------------------------------ bad inputs
-ROW_CASES = [
-    ("BAD_ENCODING", "FLT_TICKET", "lone_80", "BAD_ENCODING"),
-    ("BAD_ENCODING", "CC_CALL", "ff", "BAD_ENCODING"),
-    ("BAD_ENCODING", "SUBS", "lead_at_end", "BAD_ENCODING"),
-    ("BAD_ENCODING", "CS_SHEET", "bad_trail", "BAD_ENCODING"),
-    ("BAD_ENCODING", "EC_LOG", "invalid_byte", "BAD_ENCODING"),
-    ("BAD_ENCODING", "EC_LOG", "truncated", "BAD_ENCODING"),
-    ("FIELD_COUNT", "HALL_QUEUE", "missing", "FIELD_COUNT"),
-    ("FIELD_COUNT", "PTS_BAL", "extra", "FIELD_COUNT"),
-    ("NULL_VIOLATION", "CC_CALL", None, "NULL_VIOLATION:update_time"),
-    ("NULL_VIOLATION", "SUBS", "cust_id", "NULL_VIOLATION:cust_id"),
-    ("BAD_VALUE", "FLT_TICKET", None, "BAD_VALUE:accept_time"),
-    ("BAD_VALUE", "SUBS", "D", "BAD_VALUE:open_date"),
-    ("BAD_VALUE", "SP_STEP", "N", "BAD_VALUE:step_seq"),
-    ("BAD_VALUE", "CC_CALL", "B", "BAD_VALUE:ivr_self_flag"),
-    ("BAD_VALUE", "BILL_ADJ", "F", "BAD_VALUE:amount_fen"),
-    ("BAD_CODE", "OB_TASK", None, "BAD_CODE:task_type"),
-    ("BAD_CODE", "CS_SHEET", "special_city", "BAD_CODE:city_code"),
-    ("BAD_CODE", "SP_ORDER", "county", "BAD_CODE:county_code"),
-    ("RULE", "FLT_TICKET", "R1", "RULE:R1"),
-    ("RULE", "CC_CALL", "R2", "RULE:R2"),
-    ("RULE", "PTS_TXN", "R1", "RULE:R1"),
-    ("RULE", "APPEAL", "R1", "RULE:R1"),
-    ("RULE", "SUBS", "R3", "RULE:R3"),
-    ("RULE", "SUBS", "G1", "RULE:G1"),
-]
+# kind -> (interface, variant, what the reason names after "<kind>:", or None when it is the kind alone)
+_ROW_KINDS = {
+    "BAD_ENCODING": [("FLT_TICKET", "lone_80", None), ("CC_CALL", "ff", None), ("SUBS", "lead_at_end", None),
+                     ("CS_SHEET", "bad_trail", None), ("EC_LOG", "invalid_byte", None), ("EC_LOG", "truncated", None)],
+    "FIELD_COUNT": [("HALL_QUEUE", "missing", None), ("PTS_BAL", "extra", None)],
+    "NULL_VIOLATION": [("CC_CALL", None, "update_time"), ("SUBS", "cust_id", "cust_id")],
+    "BAD_VALUE": [("FLT_TICKET", None, "accept_time"), ("SUBS", "D", "open_date"), ("SP_STEP", "N", "step_seq"),
+                  ("CC_CALL", "B", "ivr_self_flag"), ("BILL_ADJ", "F", "amount_fen")],
+    "BAD_CODE": [("OB_TASK", None, "task_type"), ("CS_SHEET", "special_city", "city_code"),
+                 ("SP_ORDER", "county", "county_code")],
+    "RULE": [("FLT_TICKET", "R1", "R1"), ("CC_CALL", "R2", "R2"), ("PTS_TXN", "R1", "R1"), ("APPEAL", "R1", "R1"),
+             ("SUBS", "R3", "R3"), ("SUBS", "G1", "G1")],
+}
+ROW_CASES = [(kind, ifcode, variant, kind if named is None else f"{kind}:{named}")
+             for kind, cases in _ROW_KINDS.items() for ifcode, variant, named in cases]
 
 
 @pytest.mark.parametrize("kind,ifcode,variant,reason", ROW_CASES)

@@ -3,45 +3,17 @@ absent (counted_flag), reply at / after the deadline, local complaint by sheet i
 bounds, compensation NULL → 0, enrichment from prev(M), PII."""
 from __future__ import annotations
 
-import hashlib
-
-from chispa import assert_df_equality
+from csqm.silver.common import SNAPSHOT_COLUMNS as E_COLS
 from csqm.silver.tables import appeal
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-SUBS_DDL = ("month_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, cust_id STRING, city_code STRING, "
-            "county_code STRING, urban_rural STRING, product_line STRING, cust_segment STRING, cust_segment_l2 STRING, "
-            "vip_level STRING, pay_type STRING, offer_id STRING, offer_type STRING, tenure_months BIGINT")
 CMPL_DDL = "sheet_id STRING, sheet_type STRING, is_valid TINYINT, acc_nbr_hash STRING, accept_time STRING"
 BULLETIN_DDL = "month_id STRING, appeal_id STRING, appeal_org STRING, city_code STRING, bulletin_ref STRING"
-E_COLS = ("cust_id", "city_code", "county_code", "urban_rural", "product_line", "cust_segment", "cust_segment_l2",
-          "vip_level", "pay_type", "offer_id", "offer_type", "tenure_months")
 COPIED = ("appeal_id", "appeal_org", "appeal_way", "bureau_receive_time", "transfer_time", "appeal_cat_l1",
           "appeal_cat_l2", "local_sheet_id", "reply_deadline", "reply_time", "result_code")
 SNAP_A1 = ("C1", "0531", "370102", "U", "BB", "PUB", "PUB_HOME", "GOLD", "POST", "OF1", "SINGLE", 30)
 SNAP_A2 = ("C2", "0531", "370103", "R", "MOB", "GOV", "GOV_SME", "NORMAL", "PRE", "OF2", "BUNDLE", 5)
 SNAP_B1 = ("C3", "0532", "370202", "U", "FIX", "PUB", "PUB_IND", "SILVER", "POST", "UNK", "UNK", 70)
-
-
-def typed(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings (missing key = NULL), cast to the DDL types in the session zone."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame(
-        [tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
-        ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
-
-
-def sha(salt: str, v: str | None) -> str | None:
-    """README §9 hash, computed independently of the code under test."""
-    return None if v is None else hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
-
-def mask(v: str | None) -> str | None:
-    """README §9 mask."""
-    return None if v is None else (v[:3] + "****" + v[-4:] if len(v) >= 8 else "****")
 
 
 def unknown_e(city: str, pl: str | None) -> tuple:
@@ -95,22 +67,23 @@ CASES = [  # (input row, E block, expected derived values)
 ]
 
 
-def expected_row(inp: dict, e: tuple, exp: dict, salt: str) -> dict:
+def expected_row(inp: dict, e: tuple, exp: dict, sha, mask) -> dict:
     """Copied values from the input, P block from the raw number, E block, and the hand-worked derived values."""
     m = inp["month_id"]
-    return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(salt, inp["acc_nbr"]),
+    return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(inp["acc_nbr"]),
             "acc_nbr_mask": mask(inp["acc_nbr"]), "ref_month_id": {"201303": "201302", "201304": "201303"}[m],
             **dict(zip(E_COLS, e, strict=True)), **exp, "month_id": m, "_batch_id": f"APPEAL_{m}_001"}
 
 
-def test_appeal_event_m(spark, cfg, bronze_df):
+def test_appeal_event_m(spark, cfg, bronze_df, snapshot_df, sha, mask, expect_df, assert_schema, assert_no_raw,
+                        assert_rows_equal):
     salt = cfg.env.pii_salt
-    subs = spark.createDataFrame([
-        ("201302", "PA1", sha(salt, "13300000001"), *SNAP_A1), ("201302", "PA2", sha(salt, "13300000002"), *SNAP_A2),
-        ("201303", "PB1", sha(salt, "13300000011"), *SNAP_B1),
-        ("201303", "PA1", sha(salt, "13300000001"), *SNAP_B1),  # not prev(201303): unused
-    ], SUBS_DDL)
-    h2, h3 = sha(salt, "13300000002"), sha(salt, "13300000003")
+    subs = snapshot_df([
+        ("201302", "PA1", sha("13300000001"), *SNAP_A1), ("201302", "PA2", sha("13300000002"), *SNAP_A2),
+        ("201303", "PB1", sha("13300000011"), *SNAP_B1),
+        ("201303", "PA1", sha("13300000001"), *SNAP_B1),  # not prev(201303): unused
+    ])
+    h2, h3 = sha("13300000002"), sha("13300000003")
     complaints = spark.createDataFrame([
         ("S1", "CMPL", 1, None, "2012-12-01 00:00:00"),
         ("S2", "CONSULT", 1, None, "2013-03-09 00:00:00"),
@@ -121,7 +94,7 @@ def test_appeal_event_m(spark, cfg, bronze_df):
         ("S9", "CONSULT", 1, h3, "2013-03-14 10:00:00"),  # not CMPL
         ("S6", "CMPL", 0, None, "2013-03-01 00:00:00"),  # invalid: A4's local sheet
         ("S7", "CMPL", 1, None, "2013-03-19 00:00:00"),  # no number: never matches a number
-        ("S10", "CMPL", 1, sha(salt, "13300000012"), "2013-04-03 09:00:00"),
+        ("S10", "CMPL", 1, sha("13300000012"), "2013-04-03 09:00:00"),
     ], CMPL_DDL).withColumn("accept_time", F.col("accept_time").cast("timestamp"))
     bulletin = spark.createDataFrame([
         ("201303", "A1", "SDCA", "0531", "B-2013-03"), ("201303", "A3", "MIIT", "0533", "B-2013-03"),
@@ -131,13 +104,10 @@ def test_appeal_event_m(spark, cfg, bronze_df):
                          complaints=complaints, subscribers=subs, salt=salt) for m in ("201303", "201304")]
     out = outs[0].unionByName(outs[1])
 
-    assert out.schema.simpleString() == StructType.fromDDL(appeal.DDL).simpleString()
+    assert_schema(out, appeal.DDL)
     assert "acc_nbr" not in out.columns
     rows = out.collect()
-    raw = {c[0]["acc_nbr"] for c in CASES if c[0]["acc_nbr"]}
-    leaks = [(row["appeal_id"], v) for row in rows for v in row if isinstance(v, str) and any(n in v for n in raw)]
-    assert not leaks, f"raw numbers in output: {leaks}"
+    assert_no_raw(rows, {c[0]["acc_nbr"] for c in CASES if c[0]["acc_nbr"]})
 
-    expected = typed(spark, appeal.DDL, [expected_row(i, e, x, salt) for i, e, x in CASES])
-    assert_df_equality(spark.createDataFrame(rows, out.schema), expected, ignore_row_order=True,
-                       ignore_nullable=True)
+    expected = expect_df(appeal.DDL, [expected_row(i, e, x, sha, mask) for i, e, x in CASES])
+    assert_rows_equal(spark.createDataFrame(rows, out.schema), expected)

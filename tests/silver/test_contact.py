@@ -1,39 +1,13 @@
 """slv_contact_event_d (silver.md §7) on tiny hand-made calls, hall tickets and e-channel sessions."""
 from __future__ import annotations
 
-import hashlib
-
 import pytest
-from chispa import assert_df_equality
 from csqm.silver.tables import contact
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 N1, N2, N3, N4, N5, N6, N9, NX = ("13300000001", "13300000002", "13300000003", "053188880004", "13300000005",
                                   "13300000006", "13300000009", "13300000099")
 RAW = (N1, N2, N3, N4, N5, N6, N9, NX)
-
-SUBS_DDL = ("month_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, cust_id STRING, city_code STRING, "
-            "county_code STRING, urban_rural STRING, product_line STRING, cust_segment STRING, cust_segment_l2 STRING, "
-            "vip_level STRING, pay_type STRING, offer_id STRING, offer_type STRING, tenure_months BIGINT")
-
-
-def h(v: str | None, salt: str) -> str | None:
-    return None if v is None else hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
-
-def expected(spark, cols: list[str], rows: list[tuple]) -> DataFrame:
-    """Expected frame typed like the table's DDL; timestamps written as strings."""
-    types = {f.name: f.dataType for f in T.StructType.fromDDL(contact.DDL).fields}
-    raw = T.StructType([T.StructField(c, T.StringType() if isinstance(types[c], T.TimestampType) else types[c])
-                        for c in cols])
-    df = spark.createDataFrame(rows, raw)
-    return df.select(*[F.col(c).cast(types[c]) for c in cols])
-
-
-def eq(actual: DataFrame, exp: DataFrame) -> None:
-    assert_df_equality(actual, exp, ignore_row_order=True, ignore_nullable=True)
 
 
 def call(cid, nbr, start, *, req=None, ans=None, queue=None, ring=None, stage="AGENT", ivr=0, **kw) -> dict:
@@ -48,7 +22,7 @@ def answered(cid, nbr, ans_time, **kw) -> dict:
 
 
 @pytest.fixture(scope="module")
-def out(spark, cfg, bronze_df):
+def out(spark, cfg, bronze_df, snapshot_df, sha):
     salt = cfg.env.pii_salt
     calls = bronze_df("CC_CALL", [
         call("c01", N9, "2013-02-05 08:00:00", ivr=1, stage="IVR"),                       # IVR self-done
@@ -90,40 +64,38 @@ def out(spark, cfg, bronze_df):
            _batch_id="EC_LOG_20130220_002", _file_seq=2),
         ec("E05", "WEB", "S2", "2013-02-22 12:00:00", "EXCH", "20130222", city_code="0537", result_flag=1),
     ])
-    subs = spark.createDataFrame([
-        ("201301", "P01", h(N1, salt), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "SILVER", "PRE", "OF1",
+    subs = snapshot_df([
+        ("201301", "P01", sha(N1), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "SILVER", "PRE", "OF1",
          "SINGLE", 30),
-        ("201302", "P01", h(N1, salt), "C01X", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "GOLD", "PRE", "OF1",
+        ("201302", "P01", sha(N1), "C01X", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "GOLD", "PRE", "OF1",
          "SINGLE", 31),
-        ("201301", "P02", h(N2, salt), "C02", "0531", "370103", "R", "BB", "GOV", "GOV_SME", "NORMAL", "POST", "OF2",
+        ("201301", "P02", sha(N2), "C02", "0531", "370103", "R", "BB", "GOV", "GOV_SME", "NORMAL", "POST", "OF2",
          "BUNDLE", 12),
-        ("201301", "P04", h(N4, salt), "C04", "0533", "370302", "U", "FIX", "PUB", "PUB_HOME", "GOLD", "POST", "OF4",
+        ("201301", "P04", sha(N4), "C04", "0533", "370302", "U", "FIX", "PUB", "PUB_HOME", "GOLD", "POST", "OF4",
          "SINGLE", 80),
-        ("201301", "P09", h(N9, salt), "C09", "0532", "370202", "U", "MOB", "PUB", "PUB_IND", "DIAMOND", "POST", "OF9",
+        ("201301", "P09", sha(N9), "C09", "0532", "370202", "U", "MOB", "PUB", "PUB_IND", "DIAMOND", "POST", "OF9",
          "SINGLE", 5),
-    ], SUBS_DDL)
+    ])
     df = contact.build(calls=calls, halls=halls, elogs=elogs, subscribers=subs, salt=salt).cache()
     yield df
     df.unpersist()
 
 
-def test_schema_key_and_no_raw_number(out):
-    want = T.StructType.fromDDL(contact.DDL)
-    assert [(f.name, f.dataType) for f in out.schema] == [(f.name, f.dataType) for f in want]
+def test_schema_key_and_no_raw_number(out, assert_schema, assert_no_raw):
+    assert_schema(out, contact.DDL)
     assert contact.TABLE == "slv_contact_event_d" and contact.KEY == ("contact_id",) and contact.PARTITION == "day_id"
     rows = out.collect()
     assert len({r.contact_id for r in rows}) == len(rows) == 16
-    for r in rows:
-        for v in r:
-            assert not any(n in str(v) for n in RAW), (r.contact_id, v)
+    assert_no_raw(rows, RAW)
 
 
-def test_hotline_flags_durations_and_repeat_48h(spark, out):
+def test_hotline_flags_durations_and_repeat_48h(out, expect_df, assert_rows_equal):
     cols = ["contact_id", "contact_purpose", "is_success", "is_ivr_self_done", "is_agent_req", "queue_sec", "ring_sec",
             "is_agent_ans", "is_ans_15s", "is_ans_20s", "is_abandon", "abandon_stage", "talk_sec", "hold_sec",
             "acw_sec", "skill_group", "is_repeat_48h"]
     n = None
-    eq(out.where(F.col("channel_type") == "HOTLINE").select(*cols), expected(spark, cols, [
+    actual = out.where(F.col("channel_type") == "HOTLINE").select(*cols)
+    assert_rows_equal(actual, expect_df(contact.DDL, cols=cols, rows=[
         ("CC:c01", "OTH", 1, 1, 0, n, n, 0, n, n, 0, n, n, n, n, "NA", n),
         ("CC:c02", "QUERY", 1, 0, 1, 15, 5, 1, 0, 1, 0, n, 0, 3, 0, "SG1", 1),
         ("CC:c03", "OTH", 1, 0, 1, 16, 5, 1, 0, 0, 0, n, 100, 0, 20, "NA", 0),
@@ -137,12 +109,13 @@ def test_hotline_flags_durations_and_repeat_48h(spark, out):
     ]))
 
 
-def test_hall_and_echannel_sessions(spark, out):
+def test_hall_and_echannel_sessions(out, expect_df, assert_rows_equal):
     cols = ["contact_id", "channel_type", "channel_id", "start_time", "end_time", "day_id", "contact_purpose",
             "is_success", "is_abandon", "is_agent_req", "is_ans_20s", "agent_id", "skill_group", "rating",
             "is_repeat_48h", "hall_wait_sec", "hall_serve_sec", "_batch_id"]
     n = None
-    eq(out.where(F.col("channel_type") != "HOTLINE").select(*cols), expected(spark, cols, [
+    actual = out.where(F.col("channel_type") != "HOTLINE").select(*cols)
+    assert_rows_equal(actual, expect_df(contact.DDL, cols=cols, rows=[
         ("HQ:T1", "HALL", "H01", "2013-02-11 09:00:00", "2013-02-11 09:25:30", "20130211", "TRANS", 1, 0, n, n, "ST1",
          "NA", "2", n, 600, 930, "HALL_QUEUE_20130211_001"),
         ("HQ:T2", "HALL", "H02", "2013-02-11 10:00:00", n, "20130211", "QUERY", 0, 1, n, n, n, "NA", n, n, n, n,
@@ -160,26 +133,25 @@ def test_hall_and_echannel_sessions(spark, out):
     ]))
 
 
-def test_pii_and_enrichment(spark, cfg, out):
-    s = cfg.env.pii_salt
+def test_pii_and_enrichment(out, sha, expect_df, assert_rows_equal):
     cols = ["contact_id", "acc_nbr_hash", "acc_nbr_mask", "ref_month_id", "cust_id", "city_code", "county_code",
             "urban_rural", "product_line", "vip_level", "tenure_months"]
-    n1 = (h(N1, s), "133****0001", "201301", "C01")
-    n2 = (h(N2, s), "133****0002", "201301", "C02", "0531", "370103", "R", "BB", "NORMAL", 12)
+    n1 = (sha(N1), "133****0001", "201301", "C01")
+    n2 = (sha(N2), "133****0002", "201301", "C02", "0531", "370103", "R", "BB", "NORMAL", 12)
     unk = ("999999", "UNK", "UNK", "UNK", None)
-    eq(out.select(*cols), expected(spark, cols, [
-        ("CC:c01", h(N9, s), "133****0009", "201301", "C09", "0532", "370202", "U", "MOB", "DIAMOND", 5),
+    assert_rows_equal(out.select(*cols), expect_df(contact.DDL, cols=cols, rows=[
+        ("CC:c01", sha(N9), "133****0009", "201301", "C09", "0532", "370202", "U", "MOB", "DIAMOND", 5),
         ("CC:c02", *n1, "0532", "999999", "UNK", "MOB", "GOLD", 30),      # own city differs: no foreign county
         ("CC:c03", *n1, "0531", "370102", "U", "MOB", "SILVER", 30),
         ("CC:c04", *n1, "0531", "370102", "U", "MOB", "SILVER", 30),
         ("CC:c05", *n2), ("CC:c06", *n2), ("CC:c07", *n2),
-        ("CC:c08", h(N3, s), "133****0003", "201301", None, "9999", *unk),
-        ("CC:c09", h(N3, s), "133****0003", "201301", None, "9999", *unk),
+        ("CC:c08", sha(N3), "133****0003", "201301", None, "9999", *unk),
+        ("CC:c09", sha(N3), "133****0003", "201301", None, "9999", *unk),
         ("CC:c10", None, None, "201301", None, "9999", *unk),
         ("HQ:T1", *n2),
         ("HQ:T2", None, None, "201301", None, "0535", *unk),
-        ("HQ:T3", h(NX, s), "133****0099", "201301", None, "0536", "370702", "UNK", "UNK", "UNK", None),
-        ("EC:WEB:S1", h(N4, s), "053****0004", "201301", "C04", "0533", "370302", "U", "FIX", "GOLD", 80),
-        ("EC:APP:S1", h(N5, s), "133****0005", "201301", None, "0532", *unk),
+        ("HQ:T3", sha(NX), "133****0099", "201301", None, "0536", "370702", "UNK", "UNK", "UNK", None),
+        ("EC:WEB:S1", sha(N4), "053****0004", "201301", "C04", "0533", "370302", "U", "FIX", "GOLD", 80),
+        ("EC:APP:S1", sha(N5), "133****0005", "201301", None, "0532", *unk),
         ("EC:WEB:S2", None, None, "201301", None, "0537", *unk),
     ]))

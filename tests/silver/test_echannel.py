@@ -1,40 +1,16 @@
 """slv_echannel_contact_d (silver.md §8) on a handful of hand-made EC_LOG rows."""
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 
 import pytest
-from chispa import assert_df_equality
 from csqm.silver.tables import echannel
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 N1, N2 = "13300000001", "053188880002"
-SUBS_DDL = ("month_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, cust_id STRING, city_code STRING, "
-            "county_code STRING, urban_rural STRING, product_line STRING, cust_segment STRING, cust_segment_l2 STRING, "
-            "vip_level STRING, pay_type STRING, offer_id STRING, offer_type STRING, tenure_months BIGINT")
-
-
-def h(v: str, salt: str) -> str:
-    return hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
-
-def expected(spark, cols: list[str], rows: list[tuple]) -> DataFrame:
-    """Expected frame typed like the table's DDL; timestamps written as strings."""
-    types = {f.name: f.dataType for f in T.StructType.fromDDL(echannel.DDL).fields}
-    raw = T.StructType([T.StructField(c, T.StringType() if isinstance(types[c], T.TimestampType) else types[c])
-                        for c in cols])
-    return spark.createDataFrame(rows, raw).select(*[F.col(c).cast(types[c]) for c in cols])
-
-
-def eq(actual: DataFrame, exp: DataFrame) -> None:
-    assert_df_equality(actual, exp, ignore_row_order=True, ignore_nullable=True)
 
 
 @pytest.fixture(scope="module")
-def out(spark, cfg, bronze_df):
+def out(cfg, bronze_df, snapshot_df, sha):
     salt = cfg.env.pii_salt
 
     def row(elog, cat, visit, city, **kw):
@@ -53,32 +29,31 @@ def out(spark, cfg, bronze_df):
         row("L6", "QUERY", "2013-03-01 00:00:00", "0536", acc_nbr=N1, cs_solved_flag=0, pay_amt_fen=100,
             day_id="20130301"),
     ], data_date="20130210")
-    subs = spark.createDataFrame([
-        ("201301", "P01", h(N1, salt), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "SILVER", "PRE", "OF1",
+    subs = snapshot_df([
+        ("201301", "P01", sha(N1), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "SILVER", "PRE", "OF1",
          "SINGLE", 30),
-        ("201302", "P01", h(N1, salt), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "GOLD", "PRE", "OF1",
+        ("201302", "P01", sha(N1), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "GOLD", "PRE", "OF1",
          "SINGLE", 31),
-    ], SUBS_DDL)
+    ])
     df = echannel.build(cur=cur, subscribers=subs, salt=salt).cache()
     yield df
     df.unpersist()
 
 
-def test_schema_and_no_raw_number(out):
-    want = T.StructType.fromDDL(echannel.DDL)
-    assert [(f.name, f.dataType) for f in out.schema] == [(f.name, f.dataType) for f in want]
+def test_schema_and_no_raw_number(out, assert_schema, assert_no_raw):
+    assert_schema(out, echannel.DDL)
     assert (echannel.TABLE, echannel.KEY, echannel.PARTITION) == ("slv_echannel_contact_d", ("elog_id",), "day_id")
     rows = out.collect()
     assert len(rows) == 6
     assert not [v for r in rows for v in r if any(n in str(v) for n in (N1, N2))]
 
 
-def test_copied_and_derived(spark, out):
+def test_copied_and_derived(out, expect_df, assert_rows_equal):
     cols = ["elog_id", "session_id", "channel_type", "visit_time", "func_code", "func_cat", "fail_reason", "resp_ms",
             "rating", "client_os", "login_flag", "is_trans", "is_success", "pay_amount", "is_online_cs", "cs_solved",
             "is_new_register", "day_id", "_batch_id"]
     n, os_, b = None, "iOS 6.1", "EC_LOG_20130210_001"
-    eq(out.select(*cols), expected(spark, cols, [
+    assert_rows_equal(out.select(*cols), expect_df(echannel.DDL, cols=cols, rows=[
         ("L1", "SL1", "APP", "2013-02-10 10:00:00", "FL1", "TRANS", n, 120, "1", os_, 1, 1, 1, n, 0, n, 0, "20130210",
          b),
         ("L2", "SL2", "APP", "2013-02-10 11:00:00", "FL2", "PAY", "余额不足", n, n, os_, 0, 1, 0, Decimal("123.45"),
@@ -94,17 +69,16 @@ def test_copied_and_derived(spark, out):
     ]))
 
 
-def test_pii_and_enrichment(spark, cfg, out):
-    s = cfg.env.pii_salt
+def test_pii_and_enrichment(out, sha, expect_df, assert_rows_equal):
     cols = ["elog_id", "acc_nbr_hash", "acc_nbr_mask", "ref_month_id", "cust_id", "city_code", "county_code",
             "urban_rural", "product_line", "vip_level", "offer_id", "tenure_months"]
     unk = ("999999", "UNK", "UNK", "UNK", "UNK", None)
-    eq(out.select(*cols), expected(spark, cols, [
-        ("L1", h(N1, s), "133****0001", "201301", "C01", "0531", "370102", "U", "MOB", "SILVER", "OF1", 30),
+    assert_rows_equal(out.select(*cols), expect_df(echannel.DDL, cols=cols, rows=[
+        ("L1", sha(N1), "133****0001", "201301", "C01", "0531", "370102", "U", "MOB", "SILVER", "OF1", 30),
         ("L2", None, None, "201301", None, "0532", *unk),
-        ("L3", h(N2, s), "053****0002", "201301", None, "0533", *unk),   # number not in the snapshot
-        ("L4", h(N2, s), "053****0002", "201301", None, "0534", *unk),
+        ("L3", sha(N2), "053****0002", "201301", None, "0533", *unk),   # number not in the snapshot
+        ("L4", sha(N2), "053****0002", "201301", None, "0534", *unk),
         ("L5", None, None, "201301", None, "0535", *unk),
         # own city 0536 differs from the snapshot's 0531: no county / urban_rural from it
-        ("L6", h(N1, s), "133****0001", "201302", "C01", "0536", "999999", "UNK", "MOB", "GOLD", "OF1", 31),
+        ("L6", sha(N1), "133****0001", "201302", "C01", "0536", "999999", "UNK", "MOB", "GOLD", "OF1", 31),
     ]))

@@ -3,42 +3,14 @@ after the deadline, refund and escalated_to_appeal defaults, local complaint by 
 exact 720 h bounds on receive_time, enrichment from prev(M), PII."""
 from __future__ import annotations
 
-import hashlib
-
-from chispa import assert_df_equality
+from csqm.silver.common import SNAPSHOT_COLUMNS as E_COLS
 from csqm.silver.tables import escalation
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-SUBS_DDL = ("month_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, cust_id STRING, city_code STRING, "
-            "county_code STRING, urban_rural STRING, product_line STRING, cust_segment STRING, cust_segment_l2 STRING, "
-            "vip_level STRING, pay_type STRING, offer_id STRING, offer_type STRING, tenure_months BIGINT")
 CMPL_DDL = "sheet_id STRING, sheet_type STRING, is_valid TINYINT, acc_nbr_hash STRING, accept_time STRING"
-E_COLS = ("cust_id", "city_code", "county_code", "urban_rural", "product_line", "cust_segment", "cust_segment_l2",
-          "vip_level", "pay_type", "offer_id", "offer_type", "tenure_months")
 COPIED = ("escal_id", "escal_level", "source_org", "source_ref_no", "receive_time", "cmpl_phen_l1", "local_sheet_id",
           "reply_deadline", "reply_time", "result_code")
 SNAP_E1 = ("C1", "0531", "370102", "U", "BB", "PUB", "PUB_HOME", "GOLD", "POST", "OF1", "SINGLE", 30)
-
-
-def typed(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings (missing key = NULL), cast to the DDL types in the session zone."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame(
-        [tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
-        ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
-
-
-def sha(salt: str, v: str | None) -> str | None:
-    """README §9 hash, computed independently of the code under test."""
-    return None if v is None else hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
-
-def mask(v: str | None) -> str | None:
-    """README §9 mask."""
-    return None if v is None else (v[:3] + "****" + v[-4:] if len(v) >= 8 else "****")
 
 
 def unknown_e(city: str, pl: str | None) -> tuple:
@@ -79,17 +51,18 @@ CASES = [  # (input row, E block, expected derived values)
 ]
 
 
-def expected_row(inp: dict, e: tuple, exp: dict, salt: str) -> dict:
+def expected_row(inp: dict, e: tuple, exp: dict, sha, mask) -> dict:
     """Copied values from the input, P block from the raw number, E block, and the hand-worked derived values."""
-    return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(salt, inp["acc_nbr"]),
+    return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(inp["acc_nbr"]),
             "acc_nbr_mask": mask(inp["acc_nbr"]), "ref_month_id": "201302", **dict(zip(E_COLS, e, strict=True)), **exp,
             "month_id": "201303", "_batch_id": "ESCAL_201303_001"}
 
 
-def test_escalation_event_m(spark, cfg, bronze_df):
+def test_escalation_event_m(spark, cfg, bronze_df, snapshot_df, sha, mask, expect_df, assert_schema, assert_no_raw,
+                            assert_rows_equal):
     salt = cfg.env.pii_salt
-    subs = spark.createDataFrame([("201302", "P1", sha(salt, "13300000001"), *SNAP_E1)], SUBS_DDL)
-    h2, h3 = sha(salt, "13300000002"), sha(salt, "13300000003")
+    subs = snapshot_df([("201302", "P1", sha("13300000001"), *SNAP_E1)])
+    h2, h3 = sha("13300000002"), sha("13300000003")
     complaints = spark.createDataFrame([
         ("S1", "CMPL", 1, None, "2012-12-01 00:00:00"),
         ("S2", "CONSULT", 1, None, "2013-03-09 00:00:00"),
@@ -104,13 +77,10 @@ def test_escalation_event_m(spark, cfg, bronze_df):
     cur = bronze_df("ESCAL", [c[0] for c in CASES])
     out = escalation.build(cur=cur, complaints=complaints, subscribers=subs, salt=salt)
 
-    assert out.schema.simpleString() == StructType.fromDDL(escalation.DDL).simpleString()
+    assert_schema(out, escalation.DDL)
     assert "acc_nbr" not in out.columns
     rows = out.collect()
-    raw = {c[0]["acc_nbr"] for c in CASES if c[0]["acc_nbr"]}
-    leaks = [(row["escal_id"], v) for row in rows for v in row if isinstance(v, str) and any(n in v for n in raw)]
-    assert not leaks, f"raw numbers in output: {leaks}"
+    assert_no_raw(rows, {c[0]["acc_nbr"] for c in CASES if c[0]["acc_nbr"]})
 
-    expected = typed(spark, escalation.DDL, [expected_row(i, e, x, salt) for i, e, x in CASES])
-    assert_df_equality(spark.createDataFrame(rows, out.schema), expected, ignore_row_order=True,
-                       ignore_nullable=True)
+    expected = expect_df(escalation.DDL, [expected_row(i, e, x, sha, mask) for i, e, x in CASES])
+    assert_rows_equal(spark.createDataFrame(rows, out.schema), expected)

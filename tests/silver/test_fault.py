@@ -2,43 +2,14 @@
 (operations.md §2 examples), exact 24 h / 720 h window bounds, prev_fault_id choice, complaint link, PII."""
 from __future__ import annotations
 
-import hashlib
-
-from chispa import assert_df_equality
+from csqm.silver.common import SNAPSHOT_COLUMNS as E_COLS
 from csqm.silver.common import threshold_seed
 from csqm.silver.tables import fault
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-SUBS_DDL = ("month_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, cust_id STRING, city_code STRING, "
-            "county_code STRING, urban_rural STRING, product_line STRING, cust_segment STRING, cust_segment_l2 STRING, "
-            "vip_level STRING, pay_type STRING, offer_id STRING, offer_type STRING, tenure_months BIGINT")
 CMPL_DDL = "sheet_id STRING, sheet_type STRING, is_valid TINYINT, related_fault_id STRING"
-E_COLS = ("cust_id", "city_code", "county_code", "urban_rural", "product_line", "cust_segment", "cust_segment_l2",
-          "vip_level", "pay_type", "offer_id", "offer_type", "tenure_months")
 COPIED = ("fault_id", "prod_inst_id", "accept_time", "accept_channel", "fault_phen_l1", "dispatch_time",
           "appoint_time", "arrive_time", "close_time", "fault_cause_l1", "ticket_status", "maint_team_id",
           "callback_result", "callback_time")
-
-
-def typed(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings (missing key = NULL), cast to the DDL types in the session zone."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame(
-        [tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
-        ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
-
-
-def sha(salt: str, v: str) -> str:
-    """README §9 hash, computed independently of the code under test."""
-    return hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
-
-def mask(v: str) -> str:
-    """README §9 mask."""
-    return v[:3] + "****" + v[-4:] if len(v) >= 8 else "****"
 
 
 def unknown_e(row: dict) -> dict:
@@ -152,36 +123,34 @@ CASES = [  # (input row, expected derived values; E block = unknown members unle
 ]
 
 
-def expected_row(inp: dict, exp: dict, salt: str) -> dict:
+def expected_row(inp: dict, exp: dict, sha, mask) -> dict:
     """Copied values from the input, P block from the raw number, E block, and the hand-worked derived values."""
     e = exp.get("E") or unknown_e(inp)
     acc = inp["accept_time"]
-    return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(salt, inp["acc_nbr"]),
+    return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(inp["acc_nbr"]),
             "acc_nbr_mask": mask(inp["acc_nbr"]), "ref_month_id": "201302" if acc[5:7] == "03" else "201301", **e,
             "to_complaint_flag": 0, **{k: v for k, v in exp.items() if k != "E"},
             "day_id": acc[:10].replace("-", ""), "_batch_id": inp.get("_batch_id", "FLT_TICKET_20130101_001")}
 
 
-def test_fault_event_d(spark, cfg, bronze_df):
+def test_fault_event_d(spark, cfg, bronze_df, snapshot_df, sha, mask, expect_df, assert_schema, assert_no_raw,
+                       assert_rows_equal):
     salt = cfg.env.pii_salt
     cur = bronze_df("FLT_TICKET", [c[0] for c in CASES])
-    subs = spark.createDataFrame([
-        ("201302", "P1", sha(salt, "19900000001"), *SNAP_P1.values()),
-        ("201302", "P11", sha(salt, "13300000011"), *SNAP_P11.values()),
-    ], SUBS_DDL)
+    subs = snapshot_df([
+        ("201302", "P1", sha("19900000001"), *SNAP_P1.values()),
+        ("201302", "P11", sha("13300000011"), *SNAP_P11.values()),
+    ])
     complaints = spark.createDataFrame([
         ("S1", "CMPL", 1, "F01"), ("S2", "CONSULT", 1, "F02"), ("S3", "CMPL", 0, "F03"),
         ("S4", "CMPL", 1, "F04"), ("S5", "CMPL", 1, "F04"), ("S6", "CMPL", 1, None),
     ], CMPL_DDL)
     out = fault.build(cur=cur, subscribers=subs, thresholds=threshold_seed(spark), complaints=complaints, salt=salt)
 
-    assert out.schema.simpleString() == StructType.fromDDL(fault.DDL).simpleString()
+    assert_schema(out, fault.DDL)
     assert "acc_nbr" not in out.columns
     rows = out.collect()  # the one Spark action of the build
-    raw = {c[0]["acc_nbr"] for c in CASES}
-    leaks = [(row["fault_id"], v) for row in rows for v in row if isinstance(v, str) and any(n in v for n in raw)]
-    assert not leaks, f"raw numbers in output: {leaks}"
+    assert_no_raw(rows, {c[0]["acc_nbr"] for c in CASES})
 
-    expected = typed(spark, fault.DDL, [expected_row(i, e, salt) for i, e in CASES])
-    assert_df_equality(spark.createDataFrame(rows, out.schema), expected, ignore_row_order=True,
-                       ignore_nullable=True)
+    expected = expect_df(fault.DDL, [expected_row(i, e, sha, mask) for i, e in CASES])
+    assert_rows_equal(spark.createDataFrame(rows, out.schema), expected)

@@ -1,41 +1,16 @@
 """slv_newuser_sms_callback_d (silver.md §9) on a handful of hand-made SMS_CALLBACK rows."""
 from __future__ import annotations
 
-import hashlib
-
 import pytest
-from chispa import assert_df_equality
 from csqm.silver.tables import newuser
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 N1, N2, N3 = "13300000001", "13300000002", "13300000003"
 CERT = "37010219800101123X"
 TEXT = "满意 张三 13399999999"
-SUBS_DDL = ("month_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, cust_id STRING, city_code STRING, "
-            "county_code STRING, urban_rural STRING, product_line STRING, cust_segment STRING, cust_segment_l2 STRING, "
-            "vip_level STRING, pay_type STRING, offer_id STRING, offer_type STRING, tenure_months BIGINT")
-
-
-def h(v: str, salt: str) -> str:
-    return hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
-
-def expected(spark, cols: list[str], rows: list[tuple]) -> DataFrame:
-    """Expected frame typed like the table's DDL; dates and timestamps written as strings."""
-    types = {f.name: f.dataType for f in T.StructType.fromDDL(newuser.DDL).fields}
-    raw = T.StructType([T.StructField(c, T.StringType() if isinstance(types[c], (T.TimestampType, T.DateType))
-                                      else types[c]) for c in cols])
-    return spark.createDataFrame(rows, raw).select(*[F.col(c).cast(types[c]) for c in cols])
-
-
-def eq(actual: DataFrame, exp: DataFrame) -> None:
-    assert_df_equality(actual, exp, ignore_row_order=True, ignore_nullable=True)
 
 
 @pytest.fixture(scope="module")
-def out(spark, cfg, bronze_df):
+def out(cfg, bronze_df, snapshot_df, sha):
     salt = cfg.env.pii_salt
 
     def row(cid, prod, nbr, status, code, plan="2013-02-04", **kw):
@@ -54,32 +29,31 @@ def out(spark, cfg, bronze_df):
         row("K4", "P04", N3, "FAIL", "1"),
         row("K5", "P05", N3, "PENDING", "4", plan="2013-03-01", cust_id="CU5", offer_id="OFN", day_id="20130301"),
     ], data_date="20130204")
-    subs = spark.createDataFrame([
-        ("201301", "P01", h(N1, salt), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "SILVER", "PRE", "OF1",
+    subs = snapshot_df([
+        ("201301", "P01", sha(N1), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "SILVER", "PRE", "OF1",
          "SINGLE", 30),
-    ], SUBS_DDL)
+    ])
     df = newuser.build(cur=cur, subscribers=subs, salt=salt).cache()
     yield df
     df.unpersist()
 
 
-def test_schema_no_reply_text_no_raw_pii(out):
-    want = T.StructType.fromDDL(newuser.DDL)
-    assert [(f.name, f.dataType) for f in out.schema] == [(f.name, f.dataType) for f in want]
+def test_schema_no_reply_text_no_raw_pii(out, assert_schema, assert_no_raw):
+    assert_schema(out, newuser.DDL)
     assert (newuser.TABLE, newuser.KEY, newuser.PARTITION) == ("slv_newuser_sms_callback_d", ("callback_id",), "day_id")
     assert not {"reply_text", "acc_nbr", "cert_nbr"} & set(out.columns)
     rows = out.collect()
     assert len(rows) == 5
-    assert not [v for r in rows for v in r if any(x in str(v) for x in (N1, N2, N3, CERT, TEXT, "张三"))]
+    assert_no_raw(rows, (N1, N2, N3, CERT, TEXT, "张三"))
 
 
-def test_copied_and_reply_flags(spark, out):
+def test_copied_and_reply_flags(out, expect_df, assert_rows_equal):
     cols = ["callback_id", "prod_inst_id", "open_date", "open_channel_id", "dev_staff_id", "plan_date", "send_time",
             "send_status", "reply_time", "reply_code", "follow_up_result", "real_name_flag", "is_sent", "is_replied",
             "is_valid_reply", "is_satisfied", "day_id", "_batch_id"]
     n, b = None, "SMS_CALLBACK_20130204_001"
     od, pd, st, rt = "2013-02-01", "2013-02-04", "2013-02-04 09:00:00", "2013-02-04 09:30:00"
-    eq(out.select(*cols), expected(spark, cols, [
+    assert_rows_equal(out.select(*cols), expect_df(newuser.DDL, cols=cols, rows=[
         ("K1", "P01", od, "CH1", "D1", pd, st, "OK", rt, "1", "OK", 1, 1, 1, 1, 1, "20130204", b),
         ("K2", "P02", od, n, n, pd, st, "OK", rt, "9", n, 1, 1, 1, 0, 0, "20130204", b),      # 9 = invalid reply
         ("K3", "P03", od, n, n, pd, st, "OK", n, n, n, 0, 1, 0, 0, 0, "20130204", b),         # no reply
@@ -89,18 +63,17 @@ def test_copied_and_reply_flags(spark, out):
     ]))
 
 
-def test_pii_and_enrichment(spark, cfg, out):
-    s = cfg.env.pii_salt
+def test_pii_and_enrichment(out, sha, expect_df, assert_rows_equal):
     cols = ["callback_id", "acc_nbr_hash", "acc_nbr_mask", "cert_nbr_hash", "cert_nbr_mask", "ref_month_id", "cust_id",
             "city_code", "county_code", "urban_rural", "product_line", "vip_level", "offer_id", "tenure_months"]
-    n3 = (h(N3, s), "133****0003", None, None)
-    eq(out.select(*cols), expected(spark, cols, [
-        ("K1", h(N1, s), "133****0001", h(CERT, s), "370****123X", "201301", "CU1", "0531", "370102", "U", "MOB",
+    n3 = (sha(N3), "133****0003", None, None)
+    assert_rows_equal(out.select(*cols), expect_df(newuser.DDL, cols=cols, rows=[
+        ("K1", sha(N1), "133****0001", sha(CERT), "370****123X", "201301", "CU1", "0531", "370102", "U", "MOB",
          "SILVER", "OF1", 30),
         # P02 not in the snapshot -> by number (P01); own city 0532 differs: no county / urban_rural from it
-        ("K2", h(N1, s), "133****0001", None, None, "201301", "C01", "0532", "999999", "UNK", "BB", "SILVER", "OFX",
+        ("K2", sha(N1), "133****0001", None, None, "201301", "C01", "0532", "999999", "UNK", "BB", "SILVER", "OFX",
          30),
-        ("K3", h(N2, s), "133****0002", None, None, "201301", None, "0531", "999999", "UNK", "MOB", "UNK", "UNK", None),
+        ("K3", sha(N2), "133****0002", None, None, "201301", None, "0531", "999999", "UNK", "MOB", "UNK", "UNK", None),
         ("K4", *n3, "201301", None, "0531", "999999", "UNK", "MOB", "UNK", "UNK", None),
         ("K5", *n3, "201302", "CU5", "0531", "999999", "UNK", "MOB", "UNK", "OFN", None),
     ]))

@@ -2,43 +2,14 @@
 ORDER_COMPLETE limits (NEW urban 72 h vs rural 120 h, CHG none), appointment, step counts and _batch_id, PII."""
 from __future__ import annotations
 
-import hashlib
-
-from chispa import assert_df_equality
+from csqm.silver.common import SNAPSHOT_COLUMNS as E_COLS
 from csqm.silver.common import threshold_seed
 from csqm.silver.tables import order
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
-SUBS_DDL = ("month_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, cust_id STRING, city_code STRING, "
-            "county_code STRING, urban_rural STRING, product_line STRING, cust_segment STRING, cust_segment_l2 STRING, "
-            "vip_level STRING, pay_type STRING, offer_id STRING, offer_type STRING, tenure_months BIGINT")
-E_COLS = ("cust_id", "city_code", "county_code", "urban_rural", "product_line", "cust_segment", "cust_segment_l2",
-          "vip_level", "pay_type", "offer_id", "offer_type", "tenure_months")
 COPIED = ("order_id", "cust_order_id", "order_type", "prod_inst_id", "accept_time", "accept_channel", "appoint_time",
           "arrive_time", "complete_time", "cancel_time", "order_status", "install_team_id", "callback_result")
 SNAP_P1 = dict(zip(E_COLS, ("C1", "0531", "370102", "U", "BB", "PUB", "PUB_HOME", "GOLD", "POST", "OF1", "SINGLE", 30),
                    strict=True))
-
-
-def typed(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings (missing key = NULL), cast to the DDL types in the session zone."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame(
-        [tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
-        ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
-
-
-def sha(salt: str, v: str | None) -> str | None:
-    """README §9 hash, computed independently of the code under test."""
-    return None if v is None else hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
-
-def mask(v: str | None) -> str | None:
-    """README §9 mask."""
-    return None if v is None else (v[:3] + "****" + v[-4:] if len(v) >= 8 else "****")
 
 
 def unknown_e(row: dict) -> dict:
@@ -113,31 +84,29 @@ STEPS = [  # order_id, step_seq, return_flag, _batch_id (O99 has no order: it cr
 ]
 
 
-def expected_row(inp: dict, exp: dict, salt: str) -> dict:
+def expected_row(inp: dict, exp: dict, sha, mask) -> dict:
     """Copied values from the input, P block from the raw number, E block, and the hand-worked derived values."""
     e = exp.get("E") or unknown_e(inp)
-    return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(salt, inp["acc_nbr"]),
+    return {**{c: inp.get(c) for c in COPIED}, "acc_nbr_hash": sha(inp["acc_nbr"]),
             "acc_nbr_mask": mask(inp["acc_nbr"]), "ref_month_id": "201302", **e, "step_cnt": 0, "return_cnt": 0,
             "_batch_id": inp.get("_batch_id", "SP_ORDER_20130101_001"), **{k: v for k, v in exp.items() if k != "E"},
             "day_id": inp["accept_time"][:10].replace("-", "")}
 
 
-def test_provision_order_d(spark, cfg, bronze_df):
+def test_provision_order_d(spark, cfg, bronze_df, snapshot_df, sha, mask, expect_df, assert_schema, assert_no_raw,
+                           assert_rows_equal):
     salt = cfg.env.pii_salt
     cur = bronze_df("SP_ORDER", [c[0] for c in CASES])
     steps = bronze_df("SP_STEP", [
         {"order_id": o, "step_seq": s, "step_code": "DISPATCH", "start_time": "2013-03-01 09:00:00", "return_flag": f,
          "update_time": "2013-03-01 09:00:00", "_batch_id": b, "day_id": b.split("_")[-2]} for o, s, f, b in STEPS])
-    subs = spark.createDataFrame([("201302", "P1", sha(salt, "19900000001"), *SNAP_P1.values())], SUBS_DDL)
+    subs = snapshot_df([("201302", "P1", sha("19900000001"), *SNAP_P1.values())])
     out = order.build(cur=cur, steps_cur=steps, subscribers=subs, thresholds=threshold_seed(spark), salt=salt)
 
-    assert out.schema.simpleString() == StructType.fromDDL(order.DDL).simpleString()
+    assert_schema(out, order.DDL)
     assert "acc_nbr" not in out.columns
     rows = out.collect()
-    raw = {c[0]["acc_nbr"] for c in CASES if c[0]["acc_nbr"]}
-    leaks = [(row["order_id"], v) for row in rows for v in row if isinstance(v, str) and any(n in v for n in raw)]
-    assert not leaks, f"raw numbers in output: {leaks}"
+    assert_no_raw(rows, {c[0]["acc_nbr"] for c in CASES if c[0]["acc_nbr"]})
 
-    expected = typed(spark, order.DDL, [expected_row(i, e, salt) for i, e in CASES])
-    assert_df_equality(spark.createDataFrame(rows, out.schema), expected, ignore_row_order=True,
-                       ignore_nullable=True)
+    expected = expect_df(order.DDL, [expected_row(i, e, sha, mask) for i, e in CASES])
+    assert_rows_equal(spark.createDataFrame(rows, out.schema), expected)

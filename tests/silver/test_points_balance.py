@@ -1,31 +1,13 @@
 """slv_points_balance_m (silver.md §13) on literal PTS_BAL rows: customer attributes, total balance, bands, PII."""
 from __future__ import annotations
 
-import hashlib
-
-from chispa import assert_df_equality
 from csqm.silver.tables import points_balance
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 N1, N2 = "13300000001", "1234567"
 
 
-def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields)
-                                 for r in rows],
-                                ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
-
-
-def test_points_balance_snapshot(spark, cfg, bronze_df):
+def test_points_balance_snapshot(cfg, bronze_df, sha, expect_df, assert_schema, assert_rows_equal, assert_no_raw):
     salt = cfg.env.pii_salt
-
-    def h(v: str | None) -> str | None:
-        return None if v is None else hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
 
     def bal(cust: str, ptype: str, city: str, seg: str, vip: str, b: int, **kw) -> dict:
         return {"cust_id": cust, "points_type": ptype, "city_code": city, "cust_segment": seg, "vip_level": vip,
@@ -58,16 +40,13 @@ def test_points_balance_snapshot(spark, cfg, bronze_df):
 
     def exp(r: dict) -> dict:
         c = cust[r["cust_id"]]
-        return {**r, "acc_nbr_hash": h(r.get("main_acc_nbr")), "acc_nbr_mask": masks[r.get("main_acc_nbr")],
+        return {**r, "acc_nbr_hash": sha(r.get("main_acc_nbr")), "acc_nbr_mask": masks[r.get("main_acc_nbr")],
                 "expire_ye_points": r.get("expire_ye_points") or 0, "cust_city_code": c[0], "cust_seg_code": c[1],
                 "cust_vip_level": c[2], "cust_total_balance": c[3], "points_band": c[4], "month_id": "201303",
                 "_batch_id": "PTS_BAL_201303_001"}
 
-    expected = expect(spark, points_balance.DDL, [exp(r) for r in rows])
-    assert out.columns == [f.name for f in StructType.fromDDL(points_balance.DDL).fields]
-    assert_df_equality(out, expected, ignore_row_order=True, ignore_column_order=False, ignore_nullable=True)
-
-    leaked = [(c, v) for rec in out.collect() for c, v in rec.asDict().items()
-              if isinstance(v, str) and any(n in v for n in (N1, N2))]
-    assert not leaked
+    expected = expect_df(points_balance.DDL, [exp(r) for r in rows])
+    assert_schema(out, points_balance.DDL)
+    assert_rows_equal(out, expected)
+    assert_no_raw(out.collect(), (N1, N2))
     out.unpersist()

@@ -3,20 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chispa import assert_df_equality
 from csqm.silver.tables import points_balance, points_txn
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
-
-
-def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields)
-                                 for r in rows],
-                                ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
 
 
 def balances(bronze_df, salt: str) -> DataFrame:
@@ -32,7 +20,7 @@ def balances(bronze_df, salt: str) -> DataFrame:
     return frames[0].unionByName(frames[1]).unionByName(frames[2])
 
 
-def test_points_txn(spark, cfg, bronze_df):
+def test_points_txn(cfg, bronze_df, expect_df, assert_schema, assert_rows_equal):
     base = {"points_type": "CONSUME", "txn_type": "EARN", "points": 100, "update_time": "2013-04-01 01:00:00"}
     rows = [
         # T1: K1 has rows in M -> city of its smallest points_type (CONSUME 0531, not REWARD_ACT 0532)
@@ -62,6 +50,6 @@ def test_points_txn(spark, cfg, bronze_df):
                 "attr_city_code": city[r["txn_id"]], "day_id": t[:10].replace("-", ""),
                 "_batch_id": "PTS_TXN_20130401_001"}
 
-    expected = expect(spark, points_txn.DDL, [exp(r) for r in rows])
-    assert out.columns == [f.name for f in StructType.fromDDL(points_txn.DDL).fields]
-    assert_df_equality(out, expected, ignore_row_order=True, ignore_column_order=False, ignore_nullable=True)
+    expected = expect_df(points_txn.DDL, [exp(r) for r in rows])
+    assert_schema(out, points_txn.DDL)
+    assert_rows_equal(out, expected)

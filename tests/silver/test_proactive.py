@@ -1,42 +1,19 @@
 """slv_proactive_task_d (silver.md §11) on hand-made OB_TASK rows, a tiny complaint table and the threshold seed."""
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 
 import pytest
-from chispa import assert_df_equality
 from csqm.silver.common import THRESHOLD_SCHEMA, threshold_seed
 from csqm.silver.tables import proactive
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 M1, M2, M3, M4, M5, M6 = (f"1330000000{i}" for i in range(1, 7))
 RAW = (M1, M2, M3, M4, M5, M6)
-SUBS_DDL = ("month_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, cust_id STRING, city_code STRING, "
-            "county_code STRING, urban_rural STRING, product_line STRING, cust_segment STRING, cust_segment_l2 STRING, "
-            "vip_level STRING, pay_type STRING, offer_id STRING, offer_type STRING, tenure_months BIGINT")
-
-
-def h(v: str | None, salt: str) -> str | None:
-    return None if v is None else hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
-
-
-def expected(spark, cols: list[str], rows: list[tuple]) -> DataFrame:
-    """Expected frame typed like the table's DDL; dates and timestamps written as strings."""
-    types = {f.name: f.dataType for f in T.StructType.fromDDL(proactive.DDL).fields}
-    raw = T.StructType([T.StructField(c, T.StringType() if isinstance(types[c], (T.TimestampType, T.DateType))
-                                      else types[c]) for c in cols])
-    return spark.createDataFrame(rows, raw).select(*[F.col(c).cast(types[c]) for c in cols])
-
-
-def eq(actual: DataFrame, exp: DataFrame) -> None:
-    assert_df_equality(actual, exp, ignore_row_order=True, ignore_nullable=True)
 
 
 @pytest.fixture(scope="module")
-def out(spark, cfg, bronze_df):
+def out(spark, cfg, bronze_df, snapshot_df, sha):
     salt = cfg.env.pii_salt
 
     def task(tid, ttype, nbr, trig, exe, reach, status="DONE", **kw):
@@ -58,22 +35,22 @@ def out(spark, cfg, bronze_df):
         task("t9", "CALLBACK", None, "2013-02-04 11:00:00", "2013-02-04 10:00:00", 1),  # inverted: negative kept
         task("t10", "CALLBACK", M6, "2013-02-05 10:00:00", "2013-02-06 10:00:00", 1),   # FIX (enriched) -> 24 h
     ], data_date="20130206")
-    subs = spark.createDataFrame([
-        ("201301", "P01", h(M1, salt), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "SILVER", "PRE", "OF1",
+    subs = snapshot_df([
+        ("201301", "P01", sha(M1), "C01", "0531", "370102", "U", "MOB", "PUB", "PUB_IND", "SILVER", "PRE", "OF1",
          "SINGLE", 30),
-        ("201301", "P06", h(M6, salt), "C06", "0531", "370103", "U", "FIX", "PUB", "PUB_HOME", "NORMAL", "POST", "OF6",
+        ("201301", "P06", sha(M6), "C06", "0531", "370103", "U", "FIX", "PUB", "PUB_HOME", "NORMAL", "POST", "OF6",
          "SINGLE", 90),
-    ], SUBS_DDL)
+    ])
     thresholds = threshold_seed(spark).unionByName(spark.createDataFrame(
         [("CALLBACK", "FIX", "*", "*", "*", None, None, Decimal("24.00"), None, "test")], THRESHOLD_SCHEMA)
         .withColumn("valid_from", F.to_date(F.lit("2010-01-01"))))
     complaints = spark.createDataFrame([
-        ("K1", h(M1, salt), "2013-02-03 10:00:00", 1, "CMPL"),
-        ("K2", h(M2, salt), "2013-02-10 10:00:01", 1, "CMPL"),
-        ("K3", h(M4, salt), "2013-02-08 12:00:01", 1, "CMPL"),      # 168 h + 1 s after t6
-        ("K4", h(M4, salt), "2013-02-02 10:00:00", 0, "CMPL"),      # not valid
-        ("K5", h(M4, salt), "2013-02-02 10:00:00", 1, "CONSULT"),   # not a complaint
-        ("K6", h(M5, salt), "2013-02-02 11:00:00", 1, "CMPL"),
+        ("K1", sha(M1), "2013-02-03 10:00:00", 1, "CMPL"),
+        ("K2", sha(M2), "2013-02-10 10:00:01", 1, "CMPL"),
+        ("K3", sha(M4), "2013-02-08 12:00:01", 1, "CMPL"),      # 168 h + 1 s after t6
+        ("K4", sha(M4), "2013-02-02 10:00:00", 0, "CMPL"),      # not valid
+        ("K5", sha(M4), "2013-02-02 10:00:00", 1, "CONSULT"),   # not a complaint
+        ("K6", sha(M5), "2013-02-02 11:00:00", 1, "CMPL"),
         ("K7", None, "2013-02-02 11:00:00", 1, "CMPL"),
     ], "sheet_id STRING, acc_nbr_hash STRING, accept_time STRING, is_valid TINYINT, sheet_type STRING"
     ).withColumn("accept_time", F.col("accept_time").cast("timestamp"))
@@ -82,20 +59,19 @@ def out(spark, cfg, bronze_df):
     df.unpersist()
 
 
-def test_schema_and_no_raw_number(out):
-    want = T.StructType.fromDDL(proactive.DDL)
-    assert [(f.name, f.dataType) for f in out.schema] == [(f.name, f.dataType) for f in want]
+def test_schema_and_no_raw_number(out, assert_schema, assert_no_raw):
+    assert_schema(out, proactive.DDL)
     assert (proactive.TABLE, proactive.KEY, proactive.PARTITION) == ("slv_proactive_task_d", ("task_id",), "day_id")
     rows = out.collect()
     assert len(rows) == 10
-    assert not [v for r in rows for v in r if any(n in str(v) for n in RAW)]
+    assert_no_raw(rows, RAW)
 
 
-def test_flags_callback_limit_and_cmpl_within_7d(spark, out):
+def test_flags_callback_limit_and_cmpl_within_7d(out, expect_df, assert_rows_equal):
     cols = ["task_id", "task_type", "plan_date", "trigger_ref_id", "result_code", "is_cancelled", "is_executed",
             "is_reached", "cb_sec", "cb_limit_hours", "is_cb_timely", "cmpl_within_7d", "day_id", "_batch_id"]
     n, d, b, h48 = None, "2013-02-01", "OB_TASK_20130206_001", Decimal("48.00")
-    eq(out.select(*cols), expected(spark, cols, [
+    assert_rows_equal(out.select(*cols), expect_df(proactive.DDL, cols=cols, rows=[
         ("t1", "CALLBACK", d, "F1", "SAT", 0, 1, 1, 172800, h48, 1, 0, "20130201", b),
         ("t2", "CALLBACK", d, n, n, 0, 1, 1, 172801, h48, 0, 1, "20130201", b),
         ("t3", "CARE_CALL", d, n, n, 0, 1, 0, n, n, n, n, "20130201", b),
@@ -109,22 +85,21 @@ def test_flags_callback_limit_and_cmpl_within_7d(spark, out):
     ]))
 
 
-def test_pii_and_enrichment(spark, cfg, out):
-    s = cfg.env.pii_salt
+def test_pii_and_enrichment(out, sha, expect_df, assert_rows_equal):
     cols = ["task_id", "acc_nbr_hash", "acc_nbr_mask", "ref_month_id", "cust_id", "city_code", "county_code",
             "product_line", "vip_level", "tenure_months"]
 
     def unk(nbr, city="0531", pl="UNK"):
-        return (h(nbr, s), None if nbr is None else nbr[:3] + "****" + nbr[-4:], "201301", None, city, "999999", pl,
+        return (sha(nbr), None if nbr is None else nbr[:3] + "****" + nbr[-4:], "201301", None, city, "999999", pl,
                 "UNK", None)
 
     p01 = ("201301", "C01", "0531", "370102", "MOB", "SILVER", 30)
-    eq(out.select(*cols), expected(spark, cols, [
-        ("t1", h(M1, s), "133****0001", *p01),
+    assert_rows_equal(out.select(*cols), expect_df(proactive.DDL, cols=cols, rows=[
+        ("t1", sha(M1), "133****0001", *p01),
         ("t2", *unk(M2, "0532", "BB")), ("t3", *unk(M3)), ("t4", *unk(M3)),
         ("t5", None, None, *p01),                                                   # by prod_inst_id
         ("t6", *unk(M4)),
-        ("t7", h(M1, s), "133****0001", *p01),
+        ("t7", sha(M1), "133****0001", *p01),
         ("t8", *unk(M5)), ("t9", *unk(None)),
-        ("t10", h(M6, s), "133****0006", "201301", "C06", "0531", "370103", "FIX", "NORMAL", 90),
+        ("t10", sha(M6), "133****0006", "201301", "C06", "0531", "370103", "FIX", "NORMAL", 90),
     ]))

@@ -2,11 +2,8 @@
 and over the limit, open steps, order attributes and the unknown members when the order is missing."""
 from __future__ import annotations
 
-from chispa import assert_df_equality
 from csqm.silver.tables import step
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 ORDERS_DDL = ("order_id STRING, city_code STRING, county_code STRING, urban_rural STRING, product_line STRING, "
               "order_type STRING, end_time STRING, is_cancelled TINYINT")
@@ -19,15 +16,6 @@ O3 = {"city_code": "0533", "county_code": "370302", "urban_rural": "U", "product
       "order_end_time": None, "order_is_cancelled": 0}
 NONE = {"city_code": "9999", "county_code": "999999", "urban_rural": "UNK", "product_line": "UNK", "order_type": "UNK",
         "order_end_time": None, "order_is_cancelled": 0}
-
-
-def typed(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings (missing key = NULL), cast to the DDL types in the session zone."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame(
-        [tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields) for r in rows],
-        ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
 
 
 def r(oid: str, seq: int, start: str, end: str | None, limit: int | None, ret: int = 0) -> dict:
@@ -66,7 +54,7 @@ def expected_row(inp: dict, exp: dict) -> dict:
             **exp, "day_id": inp["start_time"][:10].replace("-", ""), "_batch_id": "SP_STEP_20130101_001"}
 
 
-def test_provision_step_d(spark, bronze_df):
+def test_provision_step_d(spark, bronze_df, expect_df, assert_schema, assert_rows_equal):
     cur = bronze_df("SP_STEP", [c[0] for c in CASES])
     orders = (spark.createDataFrame([
         ("O1", "0532", "370202", "R", "FIX", "NEW", "2013-03-05 10:00:00", 0),
@@ -76,6 +64,6 @@ def test_provision_step_d(spark, bronze_df):
     ], ORDERS_DDL).withColumn("end_time", F.col("end_time").cast("timestamp")))
     out = step.build(cur=cur, orders=orders)
 
-    assert out.schema.simpleString() == StructType.fromDDL(step.DDL).simpleString()
-    expected = typed(spark, step.DDL, [expected_row(i, e) for i, e in CASES])
-    assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
+    assert_schema(out, step.DDL)
+    expected = expect_df(step.DDL, [expected_row(i, e) for i, e in CASES])
+    assert_rows_equal(out, expected)

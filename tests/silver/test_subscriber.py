@@ -1,14 +1,9 @@
 """slv_subscriber_m (silver.md §12) on a handful of literal SUBS rows: flags, tenure bands, offer migration, PII."""
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 
-from chispa import assert_df_equality
 from csqm.silver.tables import subscriber
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 BASE = {"cust_id": "C1", "acct_id": "A1", "cert_type": "ID", "city_code": "0531", "county_code": "370102",
         "urban_rural": "U", "product_line": "BB", "cust_segment": "PUB", "cust_segment_l2": "PUB_HOME",
@@ -16,20 +11,8 @@ BASE = {"cust_id": "C1", "acct_id": "A1", "cert_type": "ID", "city_code": "0531"
         "status": "ACTIVE", "active_flag": 1, "real_name_flag": 1}
 
 
-def expect(spark, ddl: str, rows: list[dict]) -> DataFrame:
-    """Expected frame from dicts of strings, cast to the DDL types in the session zone (like bronze_df)."""
-    fields = StructType.fromDDL(ddl).fields
-    raw = spark.createDataFrame([tuple(None if r.get(f.name) is None else str(r[f.name]) for f in fields)
-                                 for r in rows],
-                                ", ".join(f"`{f.name}` STRING" for f in fields))
-    return raw.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in fields])
-
-
-def test_subscriber_snapshot(spark, cfg, bronze_df):
+def test_subscriber_snapshot(spark, cfg, bronze_df, sha, expect_df, assert_schema, assert_rows_equal, assert_no_raw):
     salt = cfg.env.pii_salt
-
-    def h(v: str | None) -> str | None:
-        return None if v is None else hashlib.sha256((salt + v).encode("utf-8")).hexdigest()
 
     def subs(pid: str, **kw) -> dict:
         return {**BASE, "prod_inst_id": pid, "acc_nbr": f"1331234{pid[1:]:0>4}", **kw}
@@ -66,15 +49,15 @@ def test_subscriber_snapshot(spark, cfg, bronze_df):
         base = {k: r.get(k) for k in r if k not in ("acc_nbr", "cert_nbr", "offer_fee_fen", "bill_amt_fen")}
         mask = None if r.get("cert_nbr") is None else r["cert_nbr"][:3] + "****" + r["cert_nbr"][-4:]
         acc = r["acc_nbr"]
-        return {**base, "acc_nbr_hash": h(acc),
+        return {**base, "acc_nbr_hash": sha(acc),
                 "acc_nbr_mask": acc[:3] + "****" + acc[-4:] if len(acc) >= 8 else "****",
-                "cert_nbr_hash": h(r.get("cert_nbr")), "cert_nbr_mask": mask, "offer_id": r.get("offer_id") or "UNK",
+                "cert_nbr_hash": sha(r.get("cert_nbr")), "cert_nbr_mask": mask, "offer_id": r.get("offer_id") or "UNK",
                 "offer_type": r.get("offer_type") or "UNK", "bill_amt": Decimal("0.00"), "is_active": r["active_flag"],
                 "is_new": 0, "is_churn": 0, "is_arrive": 1, "is_offer_migrated_in": 0, "month_id": "201303",
                 "_batch_id": "SUBS_201303_001", **kw}
 
     s = {r["prod_inst_id"]: r for r in mar_rows}
-    expected = expect(spark, subscriber.DDL, [
+    expected = expect_df(subscriber.DDL, [
         row(s["S1"], tenure_band="T00_12", offer_fee=Decimal("59.00"), bill_amt=Decimal("123.45"),
             prev_offer_id="O1", is_offer_migrated_in=1),
         row(s["S2"], tenure_band="T12_24", prev_offer_id="O1"),
@@ -85,11 +68,9 @@ def test_subscriber_snapshot(spark, cfg, bronze_df):
         row(s["S7"], tenure_band="T36_60", prev_offer_id="UNK"),
         row(s["S8"], tenure_band="T12_24", is_new=1),
     ])
-    assert out.columns == [f.name for f in StructType.fromDDL(subscriber.DDL).fields]
-    assert_df_equality(out, expected, ignore_row_order=True, ignore_column_order=False, ignore_nullable=True)
+    assert_schema(out, subscriber.DDL)
+    assert_rows_equal(out, expected)
 
     raw = {r[k] for r in mar_rows for k in ("acc_nbr", "cert_nbr") if r.get(k)}
-    leaked = [(c, v) for rec in out.collect() for c, v in rec.asDict().items() if isinstance(v, str)
-              and any(x in v for x in raw)]
-    assert not leaked
+    assert_no_raw(out.collect(), raw)
     out.unpersist()

@@ -10,8 +10,6 @@ from .common import (
     Pick,
     T,
     count,
-    month_add,
-    month_of,
     plan_versions,
     time_in_day,
     weekday,
@@ -147,7 +145,7 @@ def caller_of(w, r, day: int) -> tuple[str, str, str, int]:
 def gen_calls(w, day: int, out: Collector) -> None:
     r = w.rng("call", day)
     pop = w.pop
-    n_users = sum(len(a) for a in pop.arrivals(month_add(month_of(day), -1)))
+    n_users = pop.ref_size(day)
     n = count(r, n_users * 0.0075 * (0.85 if weekday(day) >= 5 else 1.0), floor=30)
     ymd = D(day)
     edge48 = w.edge_day(5, day)
@@ -198,7 +196,7 @@ def build_halls(w) -> list[list[tuple[str, str]]]:
 def gen_hall(w, day: int, out: Collector) -> None:
     r = w.rng("hall", day)
     pop, m = w.pop, w.calls
-    n_users = sum(len(a) for a in pop.arrivals(month_add(month_of(day), -1)))
+    n_users = pop.ref_size(day)
     n = count(r, n_users * 0.003 * (1.15 if weekday(day) >= 5 else 1.0), floor=15)
     ymd = D(day)
     for k in range(n):

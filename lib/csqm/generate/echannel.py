@@ -9,8 +9,6 @@ from .common import (
     Pick,
     T,
     count,
-    month_add,
-    month_of,
     time_in_day,
 )
 from .subscribers import BB, FIX, MOB
@@ -49,7 +47,7 @@ class EcModel:
 def gen_ec(w, day: int, out: Collector) -> None:
     r = w.rng("ec", day)
     pop, m = w.pop, w.ec
-    n_users = sum(len(a) for a in pop.arrivals(month_add(month_of(day), -1)))
+    n_users = pop.ref_size(day)
     n = count(r, n_users * 0.02, floor=30)
     ymd = D(day)
     add = out.add

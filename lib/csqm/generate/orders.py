@@ -16,7 +16,6 @@ from .common import (
     T,
     count,
     emit_versions,
-    month_add,
     month_of,
     plan_versions,
     time_in_day,
@@ -63,7 +62,7 @@ def gen_orders(w, day: int, out: Collector) -> None:
     pop = w.pop
     ymd = D(day)
     k = 0
-    arr = pop.arrivals(month_add(month_of(day), -1))
+    arr = pop.ref_arrivals(day)
     # NEW orders of the instances opening in a few days (completed on the open date)
     for i in pop.new_order_day.get(day, ()):
         od = pop.open_day[i]

@@ -12,7 +12,6 @@ from .common import (
     T,
     count,
     emit_versions,
-    month_add,
     month_of,
     plan_versions,
     time_in_day,
@@ -53,6 +52,18 @@ class ProactiveModel:
         cb.need("SMS_CALLBACK", "product_line", "MOB", "BB")
 
 
+def _emit_task(r, out: Collector, base: list, created: int, exec_t: int | None, reach: bool | None,
+               result: str | None, status: str, end: int) -> None:
+    """The OB_TASK versions of one task: PLANNED at creation, then its outcome at `end` (a single version when the
+    two coincide)."""
+    times = [created] if end == created else [created, end]
+    plan = plan_versions(r, times)
+    planned = base + ["", "", "", "PLANNED", T(created)]
+    outcome = base + ["" if exec_t is None else T(exec_t), "" if reach is None else ("1" if reach else "0"),
+                      result or "", status, T(end)]
+    emit_versions(out, plan, "OB_TASK", lambda k: planned if k == 0 and len(times) > 1 else outcome)
+
+
 def callback_task(w, r, out: Collector, task_id: str, i: int, scene: str, trigger_id: str, trigger_t: int,
                   edge: bool = False) -> None:
     """A CALLBACK task triggered by a closed fault / completed order / finished complaint."""
@@ -78,24 +89,16 @@ def callback_task(w, r, out: Collector, task_id: str, i: int, scene: str, trigge
         if reach and (channel == "OUTCALL" or r.random() < 0.4):
             result = m.cb_result(r)
         status, end = ("DONE" if reach else "FAILED"), exec_t + r.randint(30, 600)
-    times = [created] if end == created else [created, end]
-    plan = plan_versions(r, times)
     base = [task_id, "CALLBACK", scene, channel, pop.pid(i), pop.nbr(i), pop.city(i), PL[pop.pl[i]], D(plan_day),
             trigger_id, T(trigger_t)]
-
-    def build(k: int) -> list:
-        if k == 0 and len(times) > 1:
-            return base + ["", "", "", "PLANNED", T(created)]
-        return base + ["" if exec_t is None else T(exec_t), "" if reach is None else ("1" if reach else "0"),
-                       result or "", status, T(end)]
-    emit_versions(out, plan, "OB_TASK", build)
+    _emit_task(r, out, base, created, exec_t, reach, result, status, end)
 
 
 def gen_care(w, day: int, out: Collector) -> None:
     """Care calls, reminders and notices planned for `day`."""
     r = w.rng("ob", day)
     pop, m = w.pop, w.proactive
-    arr = pop.arrivals(month_add(month_of(day), -1))
+    arr = pop.ref_arrivals(day)
     n = count(r, sum(len(a) for a in arr) * 0.0025, floor=5)
     ymd = D(day)
     for k in range(n):
@@ -116,17 +119,10 @@ def gen_care(w, day: int, out: Collector) -> None:
             if reach and channel == "OUTCALL":
                 result = m.cb_result(r)
             status, end = ("DONE" if reach else "FAILED"), exec_t + r.randint(30, 300)
-        plan = plan_versions(r, [created, end])
+        # end is always after created here, so every task has its PLANNED version
         base = [f"OB{ymd}{k:06d}", ttype, scene, channel, pop.pid(i), pop.nbr(i), pop.city(i), PL[pop.pl[i]], ymd,
                 "", ""]
-
-        def build(v: int, base=base, created=created, exec_t=exec_t, reach=reach, result=result, status=status,
-                  end=end) -> list:
-            if v == 0:
-                return base + ["", "", "", "PLANNED", T(created)]
-            return base + ["" if exec_t is None else T(exec_t), "" if reach is None else ("1" if reach else "0"),
-                           result or "", status, T(end)]
-        emit_versions(out, plan, "OB_TASK", build)
+        _emit_task(r, out, base, created, exec_t, reach, result, status, end)
 
 
 def gen_sms(w, day: int, out: Collector) -> None:

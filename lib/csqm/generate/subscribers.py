@@ -376,12 +376,20 @@ class Population:
             self._arrivals[m] = got
         return got
 
+    def ref_arrivals(self, day: int) -> list[array]:
+        """arrivals() of the previous month-end snapshot of `day` (the reference snapshot of that day's events)."""
+        return self.arrivals(month_add(month_of(day), -1))
+
+    def ref_size(self, day: int) -> int:
+        """How many instances the reference snapshot of `day` holds, over all product lines."""
+        return sum(len(a) for a in self.ref_arrivals(day))
+
     def pick(self, r, pl: int, day: int, hot: float = 0.3) -> int:
         """An instance of product line pl in service on `day`, from the previous month-end snapshot; a 'hot' 3 %
         of the base draws `hot` of the picks (repeat faults, complaints, callers)."""
-        lst = self.arrivals(month_add(month_of(day), -1))[pl]
+        lst = self.ref_arrivals(day)[pl]
         if not lst:
-            lst = self.arrivals(month_add(month_of(day), -1))[MOB] or self.arrivals(self.base)[MOB]
+            lst = self.ref_arrivals(day)[MOB] or self.arrivals(self.base)[MOB]
         n = len(lst)
         for _ in range(4):
             if r.random() < hot:

@@ -3,6 +3,8 @@
 Faults spawn duplicate reports (one exactly 24 h later per day), complaints about the fault (related_fault_id),
 refunds for overdue repairs, repair callbacks and the hotline call that reported them. Complaints spawn
 refunds (related_type CMPL), callbacks and their hotline call; they are archived days after they finish.
+About 11 % of the valid complaints are repeats: the same number complains again within 30 days of a complaint
+of the run (one per month exactly 720 h after the earlier one, the edge of silver's 30-day repeat window).
 """
 from __future__ import annotations
 
@@ -19,8 +21,10 @@ from .common import (
     count,
     day_of,
     emit_versions,
+    hu,
     month_add,
     month_first,
+    month_last,
     month_of,
     plan_versions,
     time_in_day,
@@ -46,6 +50,14 @@ _PHEN_L2 = {"NET": ("宽带网速慢", "宽带经常掉线", "手机信号差", 
             "PROD": ("业务开通失败", "套餐变更未生效", "天翼定制机问题", "iTV节目卡顿"),
             "MKT": ("宣传与实际不符", "未经同意开通业务", "促销赠品未兑现"),
             "OTH": ("其他", "建议增加营业厅", "号码变更咨询")}
+
+
+REPEAT_WINDOW = 30          # days: a repeat complaint follows an earlier one of the same number within 720 h
+REPEAT_SHARE = 0.11         # of the valid complaints, the share that repeats one of the previous 30 days
+CMPL_PER_SHEET_CMPL = 1.3   # valid complaints per first CMPL sheet of gen_sheets (complaints about faults add ~30 %)
+# how many days before the repeat its earlier complaint was accepted (0 = the same day): mostly the first week;
+# _REPEAT_LAG[n] draws among 0..n-1 (early in the run only the run's days count)
+_REPEAT_LAG = [None] + [Pick([(j, 1.0 / (j + 2)) for j in range(n)]) for n in range(1, REPEAT_WINDOW + 1)]
 
 
 def limit_hours(pl: int, ur: str) -> int:
@@ -139,7 +151,7 @@ def gen_refunds(w, day: int, out: Collector) -> None:
     appeals and escalations (related_type APPEAL / ESCAL)."""
     r = w.rng("adj", day)
     pop = w.pop
-    n_users = sum(len(a) for a in pop.arrivals(month_add(month_of(day), -1)))
+    n_users = pop.ref_size(day)
     n = count(r, n_users * 0.00012, floor=1)
     ymd = D(day)
     kinds = Pick([(("REFUND", "BILL_ERR"), 60), (("RENT_WAIVE", "GOODWILL"), 20), (("PENALTY", "GOODWILL"), 8),
@@ -164,7 +176,7 @@ def gen_refunds(w, day: int, out: Collector) -> None:
 def gen_faults(w, day: int, out: Collector) -> None:
     r = w.rng("flt", day)
     pop, m = w.pop, w.tickets
-    arr = pop.arrivals(month_add(month_of(day), -1))
+    arr = pop.ref_arrivals(day)
     means = {pl: len(arr[pl]) * rate / 30.4 for pl, rate in m.fault_pl.items()}
     total = sum(means.values())
     n = count(r, total, floor=3)
@@ -287,7 +299,7 @@ def _day_of_rec(rec: list) -> int:
 def gen_sheets(w, day: int, out: Collector) -> None:
     r = w.rng("cs", day)
     pop, m = w.pop, w.tickets
-    n_users = sum(len(a) for a in pop.arrivals(month_add(month_of(day), -1)))
+    n_users = pop.ref_size(day)
     ymd = D(day)
     k = 0
     edge_reply = w.edge_day(4, day)
@@ -304,11 +316,85 @@ def gen_sheets(w, day: int, out: Collector) -> None:
             if done:
                 edge_reply = False
             k += 1
+    if out.active:      # never when only the day's facts are wanted: repeats look up earlier days' facts
+        _repeat_sheets(w, day, out)
+
+
+def _first_cmpl(w, day: int, out: Collector | None = None) -> list[tuple]:
+    """The day's first (not repeat) complaint sheets that end valid, keep their number and are CMPL:
+    [(sheet_id, instance, accept_time, ok, phen)] with ok true. The day being generated reads its own facts."""
+    facts = out.facts.get("cmpl", ()) if out is not None else w.day_facts("cs", day).get("cmpl", ())
+    return [f for f in facts if f[3]]
+
+
+def _edge_repeat_day(w, m: int) -> tuple[int, tuple] | None:
+    """(day, earlier sheet fact) of month m's exact-720 h repeat: the first day g of m inside the run, at least
+    30 days after its first day, whose day g-30 has a first complaint to repeat; None if no such day."""
+    key = ("cmpl-edge", m)
+    if key not in w.memo:
+        got = None
+        for g in range(max(month_first(m), w.start_day + REPEAT_WINDOW), min(month_last(m), w.end_day) + 1):
+            sheets = _first_cmpl(w, g - REPEAT_WINDOW)
+            if sheets:
+                got = (g, sheets[int(hu(w.seed, 17, g) * len(sheets))])
+                break
+        w.memo[key] = got
+    return w.memo[key]
+
+
+def _natural_repeat_share(w, day: int, out: Collector, oldest: int) -> float:
+    """Share of the first complaints of days oldest..day whose instance had one in the 720 h before."""
+    facts = sorted((t, i) for d in range(oldest, day + 1) for _, i, t, _, _ in _first_cmpl(w, d, out if d == day
+                                                                                            else None))
+    last: dict[int, int] = {}
+    rep = 0
+    for t, i in facts:
+        if t - last.get(i, t - REPEAT_WINDOW * DAY - 1) <= REPEAT_WINDOW * DAY:
+            rep += 1
+        last[i] = t
+    return rep / len(facts) if facts else 0.0
+
+
+def _repeat_sheets(w, day: int, out: Collector) -> None:
+    """Repeat complaints accepted on `day`: the number of a first complaint of the previous 30 days (of the run's
+    days once the run has started) complains again, mostly about the same thing."""
+    r = w.rng("cs-rep", day)
+    m = w.tickets
+    ymd = D(day)
+    oldest = day - REPEAT_WINDOW + 1
+    if day >= w.start_day:
+        oldest = max(oldest, w.start_day)
+    # repeats the picks already make (a small base draws its 'hot' instances again and again) count towards the share
+    natural = _natural_repeat_share(w, day, out, oldest)
+    base = max(1.0, w.pop.ref_size(day) * 0.003 / 30.4) * CMPL_PER_SHEET_CMPL
+    mean = base * max(0.0, REPEAT_SHARE - natural) / (1.0 - REPEAT_SHARE)
+    for k in range(count(r, mean)):
+        for _ in range(4):
+            d = day - _REPEAT_LAG[day - oldest + 1](r)
+            sheets = _first_cmpl(w, d, out if d == day else None)
+            if not sheets:
+                continue
+            _, i, t0, _, phen0 = sheets[r.randrange(len(sheets))]
+            t = time_in_day(r, day, CONTACT_HOURS)
+            if t < t0 + HOUR:
+                t = t0 + r.randint(HOUR, 6 * HOUR)
+                if t // DAY != day:
+                    continue
+            phen = phen0 if r.random() < 0.75 else m.cmpl_phen(r)
+            make_sheet(w, r, out, f"CS{ymd}R{k:05d}", "CMPL", i, t, m.cmpl_channel(r), phen, first=False)
+            break
+    edge = _edge_repeat_day(w, month_of(day))
+    if edge is not None and edge[0] == day:
+        _, i, t0, _, phen0 = edge[1]
+        make_sheet(w, r, out, f"CS{ymd}E00000", "CMPL", i, t0 + REPEAT_WINDOW * DAY, "HOTLINE", phen0,
+                   first=False, keep=True)
 
 
 def make_sheet(w, r, out: Collector, sid: str, stype: str, i: int, t: int, channel: str, phen: str,
-               related_fault: str = "", reply_edge: bool = False) -> bool:
-    """One sheet with its lifecycle; returns True when it used the reply-window edge."""
+               related_fault: str = "", reply_edge: bool = False, first: bool = True, keep: bool = False) -> bool:
+    """One sheet with its lifecycle; returns True when it used the reply-window edge. A first complaint
+    (first=True) is recorded as a "cmpl" fact (sheet_id, instance, accept_time, ok, phen), ok = it stays valid
+    and keeps its number; keep=True forces that."""
     pop, m = w.pop, w.tickets
     pl = pop.pl[i]
     city = pop.city(i)
@@ -316,7 +402,7 @@ def make_sheet(w, r, out: Collector, sid: str, stype: str, i: int, t: int, chann
     cmpl = stype == "CMPL"
     u = r.random()
     no_pid = r.random() < 0.05
-    no_nbr = not no_pid and r.random() < 0.02
+    no_nbr = not no_pid and r.random() < 0.02 and not keep
     urgent = cmpl and r.random() < 0.12
     l2s = _PHEN_L2[phen]
     head = [sid, stype, "" if no_pid else pop.pid(i), "" if no_nbr else nbr, pop.cust_id(i), city,
@@ -330,12 +416,13 @@ def make_sheet(w, r, out: Collector, sid: str, stype: str, i: int, t: int, chann
             _, crec, _ = make_call(w, r, "C" + sid[2:10] + "S" + sid[10:], 0, phone, city, pop.vip(i), svc,
                                    answer_at=t - r.randint(60, 600), related=sid)
             out.add(_day_of_rec(crec), "CC_CALL", crec)
-    if cmpl:
-        out.fact("cmpl", (sid, i, t))
     valid = "1"
-    if u < 0.03:
+    if u < 0.03 and not keep:
         valid = "0"
-    if u < 0.015 or (valid == "0" and r.random() < 0.5):
+    cancelled = (u < 0.015 or (valid == "0" and r.random() < 0.5)) and not keep
+    if cmpl and first:
+        out.fact("cmpl", (sid, i, t, valid == "1" and not cancelled and not no_nbr, phen))
+    if cancelled:
         cancel = t + r.randint(HOUR, 10 * HOUR)
         plan = plan_versions(r, (t, cancel))
         emit_versions(out, plan, "CS_SHEET", lambda k: head + [valid, "", "", "", "", "OPEN" if k == 0 else

@@ -84,6 +84,7 @@ class World:
         self._folded: set[tuple[str, int]] = set()
         self._month_acc: dict[int, tuple[dict, dict, dict]] = {}
         self._reg: dict[tuple[str, int], list] = {}
+        self.memo: dict = {}          # pure per-world look-ups the subjects cache (e.g. edge cases of a month)
 
     def _check_subscriber_codes(self) -> None:
         cb = self.cb
@@ -183,7 +184,7 @@ class World:
             self._trim(g)
 
     def _trim(self, g: int) -> None:
-        """Forget per-day facts nobody will look up again (appeals look back 20 days)."""
+        """Forget per-day facts nobody will look up again (appeals look back 20 days, repeat complaints 30)."""
         old = g - 60
         for key in [k for k in self._facts if k[1] < old]:
             del self._facts[key]
