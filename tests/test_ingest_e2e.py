@@ -100,7 +100,7 @@ def bad_lake(spark, cfg, tmp_path_factory):
     """Every bad kind written to its own folder, all ingested by one run, then the staged second deliveries."""
     root = tmp_path_factory.mktemp("bad")
     env = replace(cfg.env, landing_root=str(root / "landing"), lake_root=str(root / "lake"),
-                  ingest=replace(cfg.env.ingest, reject_threshold=0.2))
+                  ingest=replace(cfg.env.ingest, reject_threshold=0.2, chk_wait_hours=0))
     c = replace(cfg, env=env)
     days = iter((dt.date(2013, 2, 1) + dt.timedelta(days=i)).strftime("%Y%m%d") for i in range(60))
     cases = [make_bad_batch(c, env.landing_root, kind, "FLT_TICKET", next(days), variant=variant, total=12,
@@ -112,12 +112,12 @@ def bad_lake(spark, cfg, tmp_path_factory):
     run_ingest(spark, c, "20130430")
     first = log_rows(spark, c)
     second = [(case, case.advance()) for case in staged]
-    run_ingest(spark, c, "20130430")
-    return c, cases, staged, first, second
+    again = run_ingest(spark, c, "20130430")
+    return c, cases, staged, first, second, again
 
 
 def test_each_bad_kind_gets_its_outcome_and_reason(spark, bad_lake):
-    cfg, cases, _, first, _ = bad_lake
+    cfg, cases, _, first, _, _ = bad_lake
     for case in cases:
         e = case.expect
         row = first.get((case.ifcode, case.data_date, e.status))
@@ -133,14 +133,14 @@ def test_each_bad_kind_gets_its_outcome_and_reason(spark, bad_lake):
 
 
 def test_rejected_batches_write_nothing_to_bronze(spark, bad_lake):
-    cfg, cases, _, _, _ = bad_lake
+    cfg, cases, _, _, _, _ = bad_lake
     rejected = [c.data_date for c in cases if c.ifcode == "FLT_TICKET" and c.expect.status != "LOADED"]
     n = io.read(spark, cfg, "brz_flt_ticket").where(F.col("day_id").isin(rejected)).count()
     assert n == 0
 
 
 def test_quarantine_names_file_line_and_rule(spark, bad_lake):
-    cfg, cases, _, first, _ = bad_lake
+    cfg, cases, _, first, _, _ = bad_lake
     q = io.read(spark, cfg, "ops_quarantine").collect()
     got = {(r.ifcode, r.data_date): (r.file_name, r.line_no, r.reason_code, r.batch_status) for r in q}
     for case in cases:
@@ -156,7 +156,7 @@ def test_quarantine_names_file_line_and_rule(spark, bad_lake):
 
 
 def test_loaded_row_cases_account_for_every_row(spark, bad_lake):
-    cfg, cases, _, first, _ = bad_lake
+    cfg, cases, _, first, _, _ = bad_lake
     for case in cases:
         if case.kind in [k for k, _, _ in ROW_CASES]:
             row = first[(case.ifcode, case.data_date, "LOADED")]
@@ -165,7 +165,7 @@ def test_loaded_row_cases_account_for_every_row(spark, bad_lake):
 
 
 def test_second_deliveries_skipped_stale_and_replaced(spark, bad_lake):
-    cfg, _, staged, _, second = bad_lake
+    cfg, _, _, _, second, _ = bad_lake
     log = io.read(spark, cfg, "ops_batch_log").where("ifcode = 'CS_SHEET'").collect()
     for case, exp in second:
         rows = [r for r in log if r.data_date == case.data_date]
@@ -224,3 +224,12 @@ def test_raw_pii_only_in_bronze_and_quarantine(spark, generated):
         cells = df.select(F.explode(F.array(*cols)).alias("v"))
         leaked = cells.join(raw, on="v", how="left_semi").limit(3).collect()
         assert not leaked, f"{t} holds raw PII values {leaked}"
+
+
+def test_a_folder_waiting_past_the_limit_raises_late(spark, bad_lake):
+    cfg, cases, _, _, _, again = bad_lake
+    waiting = next(c for c in cases if c.kind == "WAITING")
+    assert again.late == [(waiting.ifcode, waiting.data_date)]  # chk_wait_hours = 0 in this lake
+    rows = io.read(spark, cfg, "ops_batch_log").where(
+        f"ifcode = '{waiting.ifcode}' AND data_date = '{waiting.data_date}'").collect()
+    assert [r.status for r in rows] == ["WAITING"]  # still one WAITING row for the folder

@@ -1,6 +1,7 @@
 """Ingest job: validate every complete new batch in landing and load it into bronze (sources.md §1–§3)."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 from collections.abc import Callable, Iterable
@@ -39,6 +40,7 @@ class BatchResult:
 @dataclass
 class IngestSummary:
     results: list[BatchResult] = field(default_factory=list)
+    late: list[tuple[str, str]] = field(default_factory=list)  # (ifcode, folder) still WAITING past the limit
 
     def by_status(self, status: str) -> list[BatchResult]:
         return [r for r in self.results if r.status == status]
@@ -63,6 +65,7 @@ class FolderState:
     last_sha: str | None
     waiting: bool
     loaded: control.LoadedBatch | None
+    waiting_since: dt.datetime | None = None
 
 
 def _folder_states(spark: SparkSession, cfg: Config, ifcodes: Iterable[str]) -> dict[tuple[str, str], FolderState]:
@@ -85,7 +88,9 @@ def _folder_states(spark: SparkSession, cfg: Config, ifcodes: Iterable[str]) -> 
             files = tuple(tuple(x.split("|")) for x in loaded.files)
             lb = control.LoadedBatch(loaded._batch_id, int(loaded._batch_id[-3:]),
                                      tuple((n, int(s), int(c)) for n, s, c in files))
-        out[k] = FolderState(acted[-1].chk_sha256 if acted else None, any(r.status == "WAITING" for r in rs), lb)
+        waiting = next((r for r in rs if r.status == "WAITING"), None)
+        out[k] = FolderState(acted[-1].chk_sha256 if acted else None, waiting is not None, lb,
+                             waiting._load_ts if waiting else None)
     return out
 
 
@@ -114,6 +119,7 @@ class Ingestor:
         self.load_ts = audit.now()
         self.rows: list[dict] = []
         self.retire_waiting: list[tuple[str, str]] = []
+        self.late: list[tuple[str, str]] = []
         self.retire_loaded: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         io.ensure_table(spark, cfg, BATCH_LOG, schemas.schema(schemas.BATCH_LOG_DDL), ["data_date"])
@@ -181,6 +187,8 @@ class Ingestor:
                 res = BatchResult(spec.ifcode, date, "WAITING", detail="no .chk yet")
                 self._log(res, state, None, (), None, None)
                 return res
+            if state.waiting and state.waiting_since is not None:
+                self._alert_if_late(spec, date, state.waiting_since)
             return None
         data = io.read_small(folder / chk_name)
         sha = hashlib.sha256(data).hexdigest()
@@ -194,6 +202,15 @@ class Ingestor:
             res.rows_loaded = 0
         self._log(res, state, chk_name, dec.lines, sha, None)
         return res
+
+    def _alert_if_late(self, spec: InterfaceSpec, date: str, since: dt.datetime) -> None:
+        """sources.md §3: a folder still without .chk after ingest.chk_wait_hours raises the LATE alert."""
+        waited = (self.load_ts.astimezone().replace(tzinfo=None) - since).total_seconds() / 3600  # both OS-local
+        if waited > self.cfg.env.ingest.chk_wait_hours:
+            with self._lock:
+                self.late.append((spec.ifcode, date))
+            self.log(f"  ALERT LATE {spec.ifcode}/{date}: no .chk after {waited:.1f} h "
+                     f"(limit {self.cfg.env.ingest.chk_wait_hours} h)")
 
     def _load(self, spec: InterfaceSpec, todo: list[Pending]) -> list[BatchResult]:
         """Read the listed files once, validate and count per batch; then write quarantine and bronze."""
@@ -332,6 +349,7 @@ def ingest(spark: SparkSession, cfg: Config, run: audit.Run, *, date: str | None
                     summary.results.extend(results)
         finally:
             ing.flush_log()  # outcomes of the batches that were written, even when another one failed
+            summary.late = sorted(ing.late)
     return summary
 
 
