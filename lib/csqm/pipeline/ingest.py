@@ -220,21 +220,26 @@ class Ingestor:
                  .withColumn("file_seq", F.substring("file_name", -7, 3).cast("int")))
         records = parse.split_records(files).withColumn(
             "_data_date", F.regexp_extract("file_name", r"_([0-9]+)_[0-9]{3}\.dat$", 1))
-        checked = parse.validate(records, spec, self.cfg.codes.gb_prefix()).persist(StorageLevel.MEMORY_AND_DISK)
+        checked = parse.validate(records, spec, self.cfg.codes.gb_prefix()).withColumn(
+            "_bad", F.col("reason_code").isNotNull())
+        # one window over all rows (quarantined rows rank apart and are never duplicates), kept for both writes
+        marked = (parse.mark_duplicates(checked, spec, within=["_data_date", "_bad"])
+                  .withColumn("_dup", F.col("_dup") & ~F.col("_bad"))
+                  .persist(StorageLevel.MEMORY_AND_DISK))
         try:
-            return self._decide_and_write(spec, todo, checked)
+            return self._decide_and_write(spec, todo, marked)
         finally:
-            checked.unpersist()
+            marked.unpersist()
 
     def _decide_and_write(self, spec: InterfaceSpec, todo: list[Pending], checked: DataFrame) -> list[BatchResult]:
-        marked = parse.mark_duplicates(checked.where("reason_code IS NULL"), spec, within=["_data_date"])
+        """checked: every record with reason_code and _dup; one aggregation gives each batch's counts."""
         per_file = (checked.groupBy("_data_date", "file_name")
-                    .agg(F.count(F.lit(1)).alias("n"), F.count("reason_code").alias("bad")).collect())
-        dups = {r._data_date: int(r.d) for r in
-                marked.groupBy("_data_date").agg(F.sum(F.col("_dup").cast("int")).alias("d")).collect()}
+                    .agg(F.count(F.lit(1)).alias("n"), F.count("reason_code").alias("bad"),
+                         F.sum(F.col("_dup").cast("int")).alias("dup")).collect())
         results, loaded, quarantined = [], [], []
         for p in todo:
-            res = self._decide(spec, p, [r for r in per_file if r._data_date == p.date], dups.get(p.date, 0))
+            mine = [r for r in per_file if r._data_date == p.date]
+            res = self._decide(spec, p, mine, sum(int(r.dup or 0) for r in mine))
             results.append(res)
             if res.reason != "COUNT_MISMATCH" and res.rows_quarantined:
                 quarantined.append(res)
@@ -242,7 +247,7 @@ class Ingestor:
                 loaded.append(res)
         if quarantined:
             self._write_quarantine(spec, checked, quarantined)
-        version = self._write_bronze(spec, marked, loaded) if loaded else None
+        version = self._write_bronze(spec, checked, loaded) if loaded else None
         for p, res in zip(todo, results, strict=True):
             self._log(res, p.state, p.chk_name, p.dec.lines, p.sha, version if res.status == "LOADED" else None)
             with self._lock:
@@ -308,7 +313,7 @@ class Ingestor:
         io.ensure_table(self.spark, self.cfg, spec.table, ddl, [spec.partition_col])
         dates = ", ".join(f"'{b.data_date}'" for b in loaded)
         batch_id = _by_date({b.data_date: b.batch_id for b in loaded})
-        out = marked.where(f"NOT _dup AND _data_date IN ({dates})").select(
+        out = marked.where(f"NOT _bad AND NOT _dup AND _data_date IN ({dates})").select(
             *spec.field_names, batch_id.alias("_batch_id"), F.col("file_name").alias("_file_name"),
             F.col("file_seq").alias("_file_seq"), "_line_no", F.lit(self.run.run_id).alias("_run_id"),
             F.lit(self.load_ts).cast("timestamp").alias("_load_ts"), F.col("_data_date").alias(spec.partition_col))
