@@ -75,7 +75,7 @@ def job_ingest(cfg: Config, ns: argparse.Namespace) -> int:
 
 
 def run_silver_job(spark, cfg: Config, *, date: str | None, month: str | None, tables: list[str] | None,
-                   dry_run: bool) -> audit.Run | None:
+                   dry_run: bool, full_refresh: bool = False) -> audit.Run | None:
     from csqm.pipeline.silver import BUILDERS, run_silver
 
     t0 = time.time()
@@ -86,10 +86,11 @@ def run_silver_job(spark, cfg: Config, *, date: str | None, month: str | None, t
         return None
 
     def step(run: audit.Run) -> str:
-        run_silver(spark, cfg, run, tables=tables)
+        run_silver(spark, cfg, run, tables=tables, full_refresh=full_refresh)
         return "SUCCESS"
 
-    run = _audited(spark, cfg, "silver", {"date": date, "month": month, "table": tables}, date or month, step)
+    params = {"date": date, "month": month, "table": tables, "full_refresh": full_refresh}
+    run = _audited(spark, cfg, "silver", params, date or month, step)
     _print_run(run, t0)
     return run
 
@@ -102,7 +103,7 @@ def job_silver(cfg: Config, ns: argparse.Namespace) -> int:
         raise UsageError(f"unknown silver table {ns.table!r}; known: {', '.join(known)}")
     date, month = (ns.date, None) if ns.date and len(ns.date) == 8 else (None, ns.month or ns.date)
     run_silver_job(_spark(cfg), cfg, date=date, month=month, tables=[ns.table] if ns.table else None,
-                   dry_run=ns.dry_run)
+                   dry_run=ns.dry_run, full_refresh=ns.full_refresh)
     return 0
 
 
