@@ -190,3 +190,60 @@ def remove_tree(path: Path) -> None:
         for d in dirs:
             os.rmdir(os.path.join(root, d))
     os.rmdir(path)
+
+
+# ------------------------------------------------------------------ incremental silver (pipeline.silver_incremental)
+def merge_changes(df: DataFrame, cfg: Config, table: str, keys: Sequence[str], meta: Mapping[str, str] | None = None,
+                  delete_col: str = "__delete", target_filter: str | None = None) -> int:
+    """One atomic MERGE of changed rows on keys; returns the version. A source row whose delete_col is true deletes
+    its stored row; any other source row replaces its stored row (moving partition if its partition value changed)
+    or is inserted. target_filter (SQL on alias t, e.g. the partitions the keys are stored in) lets Delta prune the
+    files it reads: every stored row of the source's keys must satisfy it."""
+    spark = df.sparkSession
+    values = {f"`{c}`": f"s.`{c}`" for c in df.columns if c != delete_col}
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+    if target_filter:
+        on = f"{on} AND ({target_filter})"
+    m = (DeltaTable.forPath(spark, table_path(cfg, table)).alias("t").merge(df.alias("s"), on)
+         .whenMatchedDelete(condition=f"s.`{delete_col}`")
+         .whenMatchedUpdate(set=values)
+         .whenNotMatchedInsert(condition=f"NOT s.`{delete_col}`", values=values))
+    with commit_metadata(spark, meta):
+        m.execute()
+    return latest_versions(spark, cfg, [table])[table]
+
+
+def latest_versions(spark: SparkSession, cfg: Config, tables: Sequence[str]) -> dict[str, int]:
+    """Latest committed version of each table that exists, from a listing of its _delta_log (the highest
+    <version>.json): no snapshot is loaded, unlike latest_version(). Tables that do not exist are left out."""
+    out = {}
+    for t in tables:
+        log = f"{table_path(cfg, t)}/_delta_log"
+        if "://" not in log:
+            names = os.listdir(log) if os.path.isdir(log) else []
+        else:
+            hp = spark._jvm.org.apache.hadoop.fs.Path(log)
+            fs = hp.getFileSystem(spark._jsc.hadoopConfiguration())
+            names = [st.getPath().getName() for st in fs.listStatus(hp)] if fs.exists(hp) else []
+        versions = [int(n[:20]) for n in names if len(n) == 25 and n.endswith(".json") and n[:20].isdigit()]
+        if versions:
+            out[t] = max(versions)
+    return out
+
+
+def commits_after(spark: SparkSession, cfg: Config, table: str, version: int) -> list[dict]:
+    """The commits of a table after `version`, oldest first: version, operation and the job of its userMetadata
+    (None when untagged)."""
+    latest = latest_versions(spark, cfg, [table]).get(table, -1)
+    if latest <= version:
+        return []
+    rows = (DeltaTable.forPath(spark, table_path(cfg, table)).history(latest - version)
+            .select("version", "operation", "userMetadata").collect())
+    out = []
+    for r in sorted(rows, key=lambda r: r.version):
+        try:
+            job = json.loads(r.userMetadata).get("job") if r.userMetadata else None
+        except (ValueError, AttributeError):
+            job = None
+        out.append({"version": int(r.version), "operation": r.operation, "job": job})
+    return [c for c in out if c["version"] > version]

@@ -45,21 +45,16 @@ AUDIT_COLS = ("_run_id", "_load_ts")
 class SilverInputs:
     """Everything the builders read: current bronze state per interface, dims, manual tables, built silver.
 
-    versions pins the version read of each bronze / dim / manual table (latest when absent), so a run sees one
-    consistent state and can record it as its watermark. scope, when set, restricts the table being built to the
-    keys an incremental run recomputes (csqm.pipeline.silver_incremental): cur() is then the current state of
-    those keys only (over ALL batches of each key), and kept() the stored rows outside the scope."""
+    scope, when set, restricts the table being built to the keys an incremental run recomputes
+    (csqm.pipeline.silver_incremental): cur() is then the current state of those keys only (over ALL batches of
+    each key), and kept() the stored rows outside the scope."""
 
     spark: SparkSession
     cfg: Config
     salt: str
     built: dict[str, DataFrame] = field(default_factory=dict)
-    versions: dict[str, int] = field(default_factory=dict)
     scope: Any = None
     _cur: dict[str, DataFrame] = field(default_factory=dict)
-
-    def read(self, table: str) -> DataFrame:
-        return io.read(self.spark, self.cfg, table, version=self.versions.get(table))
 
     def bronze(self, ifcode: str) -> DataFrame:
         spec = self.cfg.interface(ifcode)
@@ -67,7 +62,7 @@ class SilverInputs:
             from csqm.bronze.schemas import bronze_ddl
 
             return self.spark.createDataFrame([], StructType.fromDDL(bronze_ddl(spec)))
-        return self.read(spec.table)
+        return io.read(self.spark, self.cfg, spec.table)
 
     def cur(self, ifcode: str) -> DataFrame:
         """Current state per key over all loaded batches (sources.md §1.5); monthly: the snapshot rows."""
@@ -88,10 +83,10 @@ class SilverInputs:
         return _empty(self, module.DDL)
 
     def thresholds(self) -> DataFrame:
-        return self.read(THRESHOLDS)
+        return io.read(self.spark, self.cfg, THRESHOLDS)
 
     def bulletin(self) -> DataFrame:
-        return self.read(BULLETIN)
+        return io.read(self.spark, self.cfg, BULLETIN)
 
 
 def _subscribers(i: SilverInputs) -> DataFrame:
