@@ -11,29 +11,28 @@ from csqm.config import Config, ConfigError, load_config
 from csqm.errors import JobFailed, UsageError
 
 
-def _date(s: str) -> str:
+def _stamp(s: str, fmt: str, width: int, what: str) -> str:
+    """A yyyymmdd / yyyymm argument: exactly `width` digits and a real calendar value."""
     try:
-        dt.datetime.strptime(s, "%Y%m%d")
+        dt.datetime.strptime(s, fmt)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a date yyyymmdd") from None
-    if len(s) != 8:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a date yyyymmdd")
+        raise argparse.ArgumentTypeError(f"{s!r} is not a {what}") from None
+    if len(s) != width:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a {what}")
     return s
+
+
+def _date(s: str) -> str:
+    return _stamp(s, "%Y%m%d", 8, "date yyyymmdd")
+
+
+def _month(s: str) -> str:
+    return _stamp(s, "%Y%m", 6, "month yyyymm")
 
 
 def _date_or_month(s: str) -> str:
     """--date accepts yyyymmdd, or yyyymm (taken as --month, operations.md §7)."""
     return _month(s) if len(s) == 6 else _date(s)
-
-
-def _month(s: str) -> str:
-    try:
-        dt.datetime.strptime(s, "%Y%m")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a month yyyymm") from None
-    if len(s) != 6:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a month yyyymm")
-    return s
 
 
 def _common(p: argparse.ArgumentParser) -> None:

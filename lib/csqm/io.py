@@ -193,26 +193,6 @@ def remove_tree(path: Path) -> None:
 
 
 # ------------------------------------------------------------------ incremental silver (pipeline.silver_incremental)
-def merge_changes(df: DataFrame, cfg: Config, table: str, keys: Sequence[str], meta: Mapping[str, str] | None = None,
-                  delete_col: str = "__delete", target_filter: str | None = None) -> int:
-    """One atomic MERGE of changed rows on keys; returns the version. A source row whose delete_col is true deletes
-    its stored row; any other source row replaces its stored row (moving partition if its partition value changed)
-    or is inserted. target_filter (SQL on alias t, e.g. the partitions the keys are stored in) lets Delta prune the
-    files it reads: every stored row of the source's keys must satisfy it."""
-    spark = df.sparkSession
-    values = {f"`{c}`": f"s.`{c}`" for c in df.columns if c != delete_col}
-    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-    if target_filter:
-        on = f"{on} AND ({target_filter})"
-    m = (DeltaTable.forPath(spark, table_path(cfg, table)).alias("t").merge(df.alias("s"), on)
-         .whenMatchedDelete(condition=f"s.`{delete_col}`")
-         .whenMatchedUpdate(set=values)
-         .whenNotMatchedInsert(condition=f"NOT s.`{delete_col}`", values=values))
-    with commit_metadata(spark, meta):
-        m.execute()
-    return latest_versions(spark, cfg, [table])[table]
-
-
 def latest_versions(spark: SparkSession, cfg: Config, tables: Sequence[str]) -> dict[str, int]:
     """Latest committed version of each table that exists, from a listing of its _delta_log (the highest
     <version>.json): no snapshot is loaded, unlike latest_version(). Tables that do not exist are left out."""

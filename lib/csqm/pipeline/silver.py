@@ -200,7 +200,7 @@ def run_silver(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[
     return run_incremental(spark, cfg, run, log, full_refresh=full_refresh)
 
 
-def build_full(inputs: SilverInputs, module, build: Callable[[SilverInputs], DataFrame]) -> DataFrame:
+def build_full(inputs: SilverInputs, build: Callable[[SilverInputs], DataFrame]) -> DataFrame:
     """A table from all of bronze (no scope)."""
     inputs.scope = None
     return build(inputs)
@@ -213,7 +213,7 @@ def _run_tables(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[
     changed: dict[str, list[str]] = {}
     for module, build in BUILDERS:
         t0 = time.time()
-        df = build_full(inputs, module, build)
+        df = build_full(inputs, build)
         inputs.built[module.TABLE] = df
         if module.TABLE not in tables:
             continue

@@ -2,25 +2,28 @@
 last successful silver run, recompute exactly the silver rows they can affect, and give the same tables as a full
 rebuild.
 
-Watermark: ops_watermark holds, for consumer 'silver', the version of every bronze table, dim_kpi_threshold and
-man_appeal_bulletin this run read (pinned at its start) and the version of every silver table after it; it is MERGEd
-at the end of a successful run only.
+Watermark: ops_watermark holds, for consumer 'silver', the version every bronze table, dim_kpi_threshold and
+man_appeal_bulletin had at the start of the last successful run, and the version of every silver table at its end.
+It is MERGEd at the end of a successful run only, so a run that fails is simply redone (applying a batch twice
+changes nothing).
 
 Each table, in build order, runs in one of two modes:
   FULL  rebuilt from all of bronze and written partition by partition (silver.write_changed), as `--full-refresh` does
         for every table. Why: first run / no watermark for the table or one of its bronze inputs; the watermark version
         of a bronze input can no longer be read; an input or the table itself was changed outside the pipeline since
         the watermark (RESTORE, a `--table` run, a run that died half-way); dim_kpi_threshold changed; or an upstream
-        silver table is FULL in this run.
-  INCR  the scope (csqm.silver.scope) is built from the bronze current state restricted to it (bronze is read whole,
-        filtered by key), compared row by row with the stored rows of the scope, and only rows that differ are
-        written in ONE MERGE (replaced, inserted, or deleted when the key is gone, e.g. it was only in a replaced
-        batch). Monthly tables have a month scope and replace their changed months in one replaceWhere.
+        silver table is FULL in this run. The reason is logged.
+  INCR  the scope (csqm.silver.scope: changed keys, their window neighbours, cross-table and re-enrichment keys) is
+        built from the bronze current state restricted to it (bronze is read whole, filtered by key) and compared
+        row by row with the stored rows of the scope. Only if rows differ is the table written, in ONE replaceWhere of
+        the partitions the changes touch: changed rows in their new version (a row whose business date changed moves
+        partition), vanished keys (e.g. only in a replaced batch) dropped, the other rows of those partitions written
+        back as they were. Monthly tables have a month scope and replace their changed months in one replaceWhere.
 
 Changed bronze keys of an interface = the keys of the partitions whose batches (ops_batch_log LOADED / REPLACED rows)
-were loaded after the watermark, read at the pinned version and at the watermark version (time travel: rows of a
-replaced batch that disappeared). Cross-table inputs use the rows that changed upstream in THIS run (old and new
-values), which is why a FULL table makes its dependents FULL.
+were loaded after the watermark, as they are now and, for a partition that already held a batch at the watermark, as
+they were then (time travel: rows of a replaced batch that disappeared). Cross-table inputs use the rows that changed
+upstream in THIS run (old and new values), which is why a FULL table makes its dependents FULL.
 """
 from __future__ import annotations
 
@@ -453,7 +456,7 @@ def _month_scope(r: IncrementalRun, module) -> list[str]:
     elif module in (appeal, escalation):
         reached = [sc.next_month(m) for m in r.months.get(SUB) or []]  # enriched from prev(M)
         cmpl = r.changes.get(complaint.TABLE)
-        bulletin = module is appeal and r.pins.get(BULLETIN) != r.wm.get(BULLETIN)
+        bulletin = NEEDS[module.TABLE].bulletin and r.pins.get(BULLETIN) != r.wm.get(BULLETIN)
         if bulletin or cmpl is not None:  # small tables: every retained month
             reached = reached + r.bronze_months(ifcode)
     present = set(r.bronze_months(ifcode))
@@ -464,27 +467,34 @@ def _month_scope(r: IncrementalRun, module) -> list[str]:
 
 
 def _write_rows(r: IncrementalRun, module, new: DataFrame, keys: DataFrame) -> tuple[list[str], int]:
-    """Compare the rebuilt rows of the scope with the stored ones and MERGE the differing rows in one commit."""
+    """Compare the rebuilt rows of the scope with the stored ones and write the differing rows in one commit.
+
+    The commit replaces exactly the partitions a change touches (the old partition of a changed or vanished row,
+    the new partition of a changed or new row): their stored rows that did not change are written back as they
+    were (audit columns included), the changed rows in their new version. A row whose business date changed thus
+    moves partition; a key that is gone is deleted."""
     table, part, key = module.TABLE, module.PARTITION, list(module.KEY)
     scope_cols = list(SCOPE_COLS.get(table, key))
     cols = [f.name for f in StructType.fromDDL(module.DDL).fields]
     old = sc.semi(r.stored(module), keys, scope_cols)
     diff = _keep(sc.row_changes(old, new, key, cols))
-    stats = diff.agg(F.count(F.lit(1)).alias("n"), F.count(F.col(f"{sc.OLD}.{part}")).alias("n_old"),
+    stats = diff.agg(F.count(F.lit(1)).alias("n"), F.count(F.col(sc.NEW)).alias("n_new"),
                      F.collect_set(F.col(f"{sc.OLD}.{part}")).alias("old_parts"),
-                     F.collect_set(F.col(f"{sc.NEW}.{part}")).alias("new_parts"),
-                     F.count(F.col(sc.NEW)).alias("n_new")).first()
+                     F.collect_set(F.col(f"{sc.NEW}.{part}")).alias("new_parts")).first()
     if not stats.n:
         return [], 0
     r.changes[table] = diff
-    old_parts = sorted(stats.old_parts)
-    target = f"t.`{part}` IN ({', '.join(repr(p) for p in old_parts)})" if old_parts else "FALSE"
-    src = diff.select(*[(F.col(c) if c in key else F.col(f"{sc.NEW}.{c}")).alias(c) for c in cols],
-                      F.lit(r.run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"),
-                      F.col(sc.NEW).isNull().alias("__delete"))
-    r.run.committed(table, io.merge_changes(src, r.cfg, table, key, r.run.meta, "__delete", target))
+    touched = sorted(set(stats.old_parts) | set(stats.new_parts))
+    where = f"{part} IN ({', '.join(repr(p) for p in touched)})"
+    unchanged = io.read(r.spark, r.cfg, table, where).join(F.broadcast(diff.select(*key)), on=key, how="left_anti")
+    changed = diff.where(F.col(sc.NEW).isNotNull()).select(
+        *[F.col(f"{sc.NEW}.{c}").alias(c) for c in cols],
+        F.lit(r.run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
+    out = unchanged.select(*cols, *AUDIT_COLS).unionByName(changed)
+    empty = not stats.n_new and unchanged.isEmpty()  # Delta commits nothing for an empty overwrite
+    r.run.committed(table, io.replace_where(out, r.cfg, table, where, r.run.meta, empty=empty))
     r.run.rows_out += int(stats.n_new)
-    return sorted(set(stats.old_parts) | set(stats.new_parts)), int(stats.n)
+    return touched, int(stats.n)
 
 
 # ---------------------------------------------------------------- entry point
@@ -504,7 +514,7 @@ def run_incremental(spark: SparkSession, cfg: Config, run: audit.Run, log: Calla
         reason = r.full_reason(module)
         if reason is not None:
             r.full[table] = reason
-            df = silver.build_full(r.inputs, module, build)
+            df = silver.build_full(r.inputs, build)
             parts = write_changed(spark, cfg, run, module, df)
             if module.PARTITION == "month_id":
                 r.months[table] = parts

@@ -1,0 +1,132 @@
+"""csqm.silver.scope: which keys an incremental silver run recomputes, on tiny literal frames."""
+from __future__ import annotations
+
+from csqm.silver import scope as sc
+from pyspark.sql import functions as F
+
+CMPL = "sheet_id STRING, sheet_type STRING, is_valid TINYINT, acc_nbr_hash STRING, cust_id STRING, " \
+       "related_fault_id STRING, day_id STRING"
+FAULT = "fault_id STRING, acc_nbr_hash STRING, day_id STRING"
+
+
+def keys(df, col=None) -> set:
+    if df is None:
+        return set()
+    cols = [col] if col else df.columns
+    return {r[0] if len(cols) == 1 else tuple(r) for r in df.select(*cols).collect()}
+
+
+def test_union_keys_skips_missing_frames_and_nulls(spark):
+    a = spark.createDataFrame([("k1",), ("k2",)], "k STRING")
+    b = spark.createDataFrame([("k2",), (None,)], "k STRING")
+    assert sc.union_keys([None, None], ["k"]) is None
+    assert keys(sc.union_keys([a, None, b], ["k"])) == {"k1", "k2"}
+
+
+def test_changed_bronze_rows_name_keys_of_the_replaced_batch(spark):
+    """A redelivery dropped k2 and added k3: both the now and the watermark versions of the partition count."""
+    now = spark.createDataFrame([("k1", "d"), ("k3", "d")], "k STRING, day_id STRING")
+    then = spark.createDataFrame([("k1", "d"), ("k2", "d")], "k STRING, day_id STRING")
+    assert keys(sc.changed_bronze_rows(now, then, ["k"])) == {"k1", "k2", "k3"}
+    assert keys(sc.changed_bronze_rows(now, None, ["k"])) == {"k1", "k3"}
+
+
+def test_restricted_current_is_the_current_state_over_all_batches(spark, bronze_df):
+    """k1 has an older version in another batch: the restriction keeps ALL its batches, then picks the latest."""
+    rows = bronze_df("CS_SHEET", [
+        {"sheet_id": "k1", "update_time": "2013-01-01 10:00:00", "day_id": "20130101", "sheet_status": "OPEN"},
+        {"sheet_id": "k1", "update_time": "2013-01-02 10:00:00", "day_id": "20130102", "sheet_status": "FINISHED"},
+        {"sheet_id": "k2", "update_time": "2013-01-02 10:00:00", "day_id": "20130102", "sheet_status": "OPEN"}])
+    scope = rows.sparkSession.createDataFrame([("k1",)], "sheet_id STRING")
+    got = sc.restricted_current(rows, ["sheet_id"], scope).select("sheet_id", "sheet_status").collect()
+    assert [tuple(r) for r in got] == [("k1", "FINISHED")]
+
+
+def test_restricted_current_by_session_follows_a_log_row_that_moved(spark, bronze_df):
+    """e1's latest version belongs to session S2: restricting to S1 must not resurrect its old S1 version."""
+    rows = bronze_df("EC_LOG", [
+        {"elog_id": "e1", "session_id": "S1", "channel_type": "APP", "update_time": "2013-01-01 10:00:00",
+         "day_id": "20130101"},
+        {"elog_id": "e1", "session_id": "S2", "channel_type": "APP", "update_time": "2013-01-02 10:00:00",
+         "day_id": "20130102"},
+        {"elog_id": "e2", "session_id": "S1", "channel_type": "APP", "update_time": "2013-01-01 10:00:00",
+         "day_id": "20130101"}])
+    s1 = spark.createDataFrame([("APP", "S1")], "channel_type STRING, session_id STRING")
+    s2 = spark.createDataFrame([("APP", "S2")], "channel_type STRING, session_id STRING")
+    assert keys(sc.restricted_current(rows, ["elog_id"], s1), "elog_id") == {"e2"}
+    assert keys(sc.restricted_current(rows, ["elog_id"], s2), "elog_id") == {"e1"}
+
+
+def test_row_changes_new_gone_changed_and_their_partitions(spark):
+    old = spark.createDataFrame([("a", 1, "d1"), ("b", 2, "d1"), ("c", 3, "d1")], "k STRING, v INT, day_id STRING")
+    new = spark.createDataFrame([("a", 1, "d1"), ("b", 2, "d2"), ("n", None, "d3")], "k STRING, v INT, day_id STRING")
+    ch = sc.row_changes(old, new, ["k"], ["k", "v", "day_id"])
+    got = {r["k"]: (r[sc.OLD] is not None, r[sc.NEW] is not None) for r in ch.collect()}
+    assert got == {"b": (True, True), "c": (True, False), "n": (False, True)}  # a unchanged
+    assert keys(sc.changed_partitions(ch, "day_id")) == {"d1", "d2", "d3"}
+    assert keys(sc.change_versions(ch), "k") == {"b", "c", "n"} and sc.change_versions(ch).count() == 4
+
+
+def test_row_changes_compares_nulls_as_equal(spark):
+    df = spark.createDataFrame([("a", None)], "k STRING, v INT")
+    assert sc.row_changes(df, df, ["k"], ["k", "v"]).count() == 0
+
+
+def test_changed_complaint_pulls_in_its_fault_and_the_other_complaints_of_the_number(spark):
+    """Sheet s1 changed its number (N1 -> N2) and its related fault (f1 -> f2): the complaints of both numbers are
+    recomputed (repeat_cnt_30d), and so are both faults (to_complaint_flag); s9 and f9 are untouched."""
+    stored = spark.createDataFrame([
+        ("s1", "CMPL", 1, "N1", None, "f1", "20130101"), ("s2", "CMPL", 1, "N1", None, None, "20130102"),
+        ("s3", "CMPL", 1, "N2", None, None, "20130103"), ("s8", "CMPL", 1, None, "C7", None, "20130103"),
+        ("s9", "CMPL", 1, "N9", None, "f9", "20130103")], CMPL)
+    rebuilt = spark.createDataFrame([("s1", "CMPL", 1, "N2", None, "f2", "20130101")], CMPL)
+    subject = lambda: F.coalesce(F.col("acc_nbr_hash"), F.concat(F.lit("C:"), F.col("cust_id")))  # noqa: E731
+    seeds = spark.createDataFrame([("s1",)], "sheet_id STRING")
+    scope = sc.subject_closure(seeds, ["sheet_id"], subject, stored, rebuilt)
+    assert keys(scope) == {"s1", "s2", "s3"}
+
+    cols = stored.columns
+    changes = sc.row_changes(sc.semi(stored, scope), rebuilt.unionByName(stored.where("sheet_id IN ('s2', 's3')")),
+                             ["sheet_id"], cols)
+    faults = spark.createDataFrame([("f1", "N1", "20130101"), ("f2", "N2", "20130101"), ("f9", "N9", "20130101")],
+                                   FAULT)
+    refs = sc.changed_values(changes, "related_fault_id")
+    assert keys(sc.keys_with_values(faults, ["fault_id"], "fault_id", refs, "related_fault_id")) == {"f1", "f2"}
+
+
+def test_a_subject_of_customer_id_and_null_subjects(spark):
+    """A sheet without number uses C:cust_id; a sheet with neither has no neighbours."""
+    stored = spark.createDataFrame([
+        ("s1", "CMPL", 1, None, "C7", None, "d"), ("s2", "CMPL", 1, None, "C7", None, "d"),
+        ("s3", "CMPL", 1, None, None, None, "d"), ("s4", "CMPL", 1, None, None, None, "d")], CMPL)
+    subject = lambda: F.coalesce(F.col("acc_nbr_hash"), F.concat(F.lit("C:"), F.col("cust_id")))  # noqa: E731
+    one = lambda k: spark.createDataFrame([(k,)], "sheet_id STRING")  # noqa: E731
+    assert keys(sc.subject_closure(one("s1"), ["sheet_id"], subject, stored, None)) == {"s1", "s2"}
+    assert keys(sc.subject_closure(one("s3"), ["sheet_id"], subject, stored, None)) == {"s3"}
+    assert sc.subject_closure(None, ["sheet_id"], subject, stored, None) is None
+
+
+def test_reenrichment_takes_every_row_of_the_snapshot_month(spark):
+    stored = spark.createDataFrame([("a", "201212"), ("b", "201301"), ("c", "201212")],
+                                   "k STRING, ref_month_id STRING")
+    months = spark.createDataFrame([("201212",)], "month_id STRING")
+    assert keys(sc.reenrich_keys(stored, ["k"], months)) == {"a", "c"}
+    assert sc.reenrich_keys(stored, ["k"], None) is None
+
+
+def test_months_roll_over_the_year():
+    assert sc.next_month("201212") == "201301" and sc.next_month("201301") == "201302"
+    assert sc.with_next_months(["201212", "201301", None]) == ["201212", "201301", "201302"]
+
+
+def test_contact_ids_round_trip_to_their_bronze_keys(spark):
+    calls = spark.createDataFrame([("C1",)], "call_id STRING")
+    halls = spark.createDataFrame([("T1",)], "ticket_id STRING")
+    sessions = spark.createDataFrame([("APP", "s:with:colons"), ("WEB", "s2")],
+                                     "channel_type STRING, session_id STRING")
+    ids = sc.contact_ids(calls, halls, sessions)
+    assert keys(ids) == {"CC:C1", "HQ:T1", "EC:APP:s:with:colons", "EC:WEB:s2"}
+    src = sc.contact_sources(ids)
+    assert keys(src["CC_CALL"]) == {"C1"} and keys(src["HALL_QUEUE"]) == {"T1"}
+    assert keys(src["EC_LOG"]) == {("APP", "s:with:colons"), ("WEB", "s2")}
+    assert sc.contact_ids() is None
