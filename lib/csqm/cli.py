@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", help="print what the lake holds: per-interface batches and rows")
     _common(s)
+
+    from csqm import cli, commands
+
+    for group in commands.modules():
+        group.add_parsers(sub, cli)
     return p
 
 
@@ -120,9 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = _config(ns)
         if ns.job == "ingest" and ns.ifcode:
             cfg.interface(ns.ifcode)
-        from csqm import pipeline
+        from csqm import commands, pipeline
 
-        handler: Callable[[Config, argparse.Namespace], int] = pipeline.JOBS[ns.job]
+        handler: Callable[[Config, argparse.Namespace], int] = {**pipeline.JOBS, **commands.jobs()}[ns.job]
         rc = handler(cfg, ns)
     except (ConfigError, UsageError) as e:
         print(f"csqm {ns.job}: error: {e}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""The only module that touches storage: landing files, Delta tables (create, read, replaceWhere, MERGE)."""
+"""The storage layer, the only code that touches storage: landing files, Delta tables (create, read, replaceWhere,
+MERGE). Sub-modules of this package hold the larger storage concerns (backup, uploads)."""
 from __future__ import annotations
 
 import json
