@@ -39,6 +39,10 @@ def _read(path: Path) -> dict:
     return data or {}
 
 
+# Public names for the section loaders of other modules.
+take, read_yaml = _take, _read
+
+
 def _merge(base: dict, over: dict) -> dict:
     """Deep-merge an overlay onto a base mapping (overlay wins)."""
     out = dict(base)
@@ -195,6 +199,14 @@ class Config:
     codes: Codes
     retention: Retention
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    sections: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    def section(self, name: str) -> Any:
+        """A conf section loaded by its own module (SECTIONS), e.g. cfg.section("metrics")."""
+        try:
+            return self.sections[name]
+        except KeyError:
+            raise ConfigError(f"unknown configuration section {name!r}; known: {', '.join(self.sections)}") from None
 
     def interface(self, ifcode: str) -> InterfaceSpec:
         try:
@@ -351,4 +363,20 @@ def load_config(conf_dir: str | Path | None = None, env: str = "local",
     e = _load_env(conf_dir, env, overrides)
     codes = _load_codes(conf_dir)
     return Config(conf_dir=conf_dir, env=e, interfaces=_load_interfaces(conf_dir, codes), codes=codes,
-                  retention=_load_retention(conf_dir))
+                  retention=_load_retention(conf_dir), sections=_load_sections(conf_dir))
+
+
+# Sections whose schema lives with the code that uses it: name -> "module:function(conf_dir) -> value".
+# Each loader reads its own conf file strictly (take/read_yaml) and raises ConfigError naming file and key.
+SECTIONS: dict[str, str] = {
+}
+
+
+def _load_sections(conf_dir: Path) -> dict[str, Any]:
+    import importlib
+
+    out = {}
+    for name, target in SECTIONS.items():
+        module, func = target.split(":")
+        out[name] = getattr(importlib.import_module(module), func)(conf_dir)
+    return out
