@@ -369,6 +369,8 @@ def load_config(conf_dir: str | Path | None = None, env: str = "local",
 # Sections whose schema lives with the code that uses it: name -> "module:function(conf_dir) -> value".
 # Each loader reads its own conf file strictly (take/read_yaml) and raises ConfigError naming file and key.
 SECTIONS: dict[str, str] = {
+    "metrics": "csqm.gold.catalog:load",
+    "manual": "csqm.manual.spec:load",
 }
 
 

@@ -163,18 +163,18 @@ def pin_versions(spark: SparkSession, cfg: Config) -> dict[str, int]:
     return io.latest_versions(spark, cfg, [cfg.interface(c).table for c in cfg.interfaces] + [THRESHOLDS, BULLETIN])
 
 
-def read_watermark(spark: SparkSession, cfg: Config) -> dict[str, int]:
+def read_watermark(spark: SparkSession, cfg: Config, consumer: str = CONSUMER) -> dict[str, int]:
     if not io.table_exists(spark, cfg, WATERMARK):
         return {}
-    rows = io.read(spark, cfg, WATERMARK, f"consumer = '{CONSUMER}'").select("source_table", "version").collect()
+    rows = io.read(spark, cfg, WATERMARK, f"consumer = '{consumer}'").select("source_table", "version").collect()
     return {r.source_table: int(r.version) for r in rows}
 
 
 def save_watermark(spark: SparkSession, cfg: Config, run: audit.Run, versions: dict[str, int],
-                   stored: dict[str, int]) -> None:
+                   stored: dict[str, int], consumer: str = CONSUMER) -> None:
     """MERGE the versions that moved (nothing is written when none did)."""
     io.ensure_table(spark, cfg, WATERMARK, StructType.fromDDL(WATERMARK_DDL), (), run.meta)
-    rows = [(CONSUMER, t, v, run.run_id, audit.now()) for t, v in sorted(versions.items()) if stored.get(t) != v]
+    rows = [(consumer, t, v, run.run_id, audit.now()) for t, v in sorted(versions.items()) if stored.get(t) != v]
     if rows:
         df = spark.createDataFrame(rows, StructType.fromDDL(WATERMARK_DDL))
         run.committed(WATERMARK, io.merge_upsert(df, cfg, WATERMARK, ["consumer", "source_table"], run.meta))

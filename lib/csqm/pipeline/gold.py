@@ -1,0 +1,254 @@
+"""Gold job (README §10.2, gold.md §0, operations.md §7): the theme summaries from current silver, within each
+table's horizon, recomputing only the partitions that silver's changes can affect, writing only those that differ.
+
+Affected partitions: every partition from the earliest silver partition changed since gold's last run (a day; the
+first day of a changed month) up to the horizon, plus the days the horizon moved over. Outcomes are dated after
+arrivals and MTD sums, backlogs, 30-day and year-to-date windows only look forward, so nothing before the earliest
+change can move; nothing later is skipped. A table whose manual inputs changed is rebuilt in full."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from csqm import audit, io
+from csqm.config import Config
+from csqm.errors import UsageError
+from csqm.gold import engine
+from csqm.gold.catalog import GoldTable
+from csqm.pipeline.silver import AUDIT_COLS, CHANGES, write_changed
+from csqm.pipeline.silver_incremental import read_watermark, save_watermark
+
+CONSUMER = "gold"
+# silver.md §0.6: the interfaces each silver table is loaded from (they make a daily gold table's horizon)
+SILVER_FEEDS: dict[str, tuple[str, ...]] = {
+    "slv_fault_event_d": ("FLT_TICKET",), "slv_complaint_event_d": ("CS_SHEET",), "slv_appeal_event_m": ("APPEAL",),
+    "slv_escalation_event_m": ("ESCAL",), "slv_provision_order_d": ("SP_ORDER",),
+    "slv_provision_step_d": ("SP_STEP",), "slv_contact_event_d": ("CC_CALL", "HALL_QUEUE", "EC_LOG"),
+    "slv_echannel_contact_d": ("EC_LOG",), "slv_newuser_sms_callback_d": ("SMS_CALLBACK",),
+    "slv_refund_event_d": ("BILL_ADJ",), "slv_proactive_task_d": ("OB_TASK",), "slv_subscriber_m": ("SUBS",),
+    "slv_points_txn_d": ("PTS_TXN",), "slv_points_exch_d": ("PTS_EXCH",), "slv_points_balance_m": ("PTS_BAL",),
+}
+MONTH_CLOSE = ("SUBS", "PTS_BAL", "APPEAL", "ESCAL")   # HM: the latest month all four are loaded for
+
+
+def module_of(table: str):
+    """gld_<name> is built by csqm.gold.tables.<name>."""
+    return importlib.import_module(f"csqm.gold.tables.{table[4:]}")
+
+
+@dataclass(frozen=True)
+class _Shim:
+    """What write_changed needs of a table module."""
+
+    TABLE: str
+    PARTITION: str
+    DDL: str
+
+
+class SilverReader(Mapping[str, DataFrame]):
+    """Silver (and manual) tables as they stand, read once per run, audit columns dropped; a table that does not
+    exist yet reads as empty with no columns, so the caller's missing-column error names it."""
+
+    def __init__(self, spark: SparkSession, cfg: Config):
+        self.spark, self.cfg, self._cache = spark, cfg, {}
+
+    def __getitem__(self, table: str) -> DataFrame:
+        if table not in self._cache:
+            if not io.table_exists(self.spark, self.cfg, table):
+                raise UsageError(f"gold needs {table}, which does not exist yet: run silver (or upload it) first")
+            df = io.read(self.spark, self.cfg, table)
+            self._cache[table] = df.drop(*[c for c in (*AUDIT_COLS, "_batch_id") if c in df.columns])
+        return self._cache[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cache)
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+
+# ------------------------------------------------------------------ horizon (gold.md §0)
+def loaded_dates(spark: SparkSession, cfg: Config) -> dict[str, list[str]]:
+    """ifcode -> data dates of its currently LOADED batches, sorted."""
+    if not io.table_exists(spark, cfg, "ops_batch_log"):
+        return {}
+    rows = (io.read(spark, cfg, "ops_batch_log", "status = 'LOADED'").groupBy("ifcode")
+            .agg(F.sort_array(F.collect_set("data_date")).alias("d")).collect())
+    return {r.ifcode: list(r.d) for r in rows}
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """H (day or month) and where backlogs start (L0, or the first source month); None = nothing loaded."""
+
+    last: str | None
+    backlog_from: str | None
+
+
+def horizon(cfg: Config, t: GoldTable, loaded: Mapping[str, list[str]]) -> Horizon:
+    feeds = {c for s in t.sources for c in SILVER_FEEDS.get(s, ())}
+    if t.period == "D":
+        days = [d for c in feeds if cfg.interface(c).freq == "D" for d in loaded.get(c, [])]
+        return Horizon(max(days), min(days)) if days else Horizon(None, None)
+    closed = set.intersection(*[set(loaded.get(c, [])) for c in MONTH_CLOSE])
+    firsts = [min(loaded[c])[:6] for c in feeds if loaded.get(c)]
+    return Horizon(max(closed) if closed else None, min(firsts) if firsts else None)
+
+
+def cutoff(cfg: Config, last: str, period: str) -> str:
+    """Gold retention (operations.md §3) counted back from the horizon: older partitions are never written."""
+    n = cfg.retention.online_months["gold"]
+    y, m = int(last[:4]), int(last[4:6]) - (n - 1)
+    while m < 1:
+        y, m = y - 1, m + 12
+    return f"{y:04d}{m:02d}" + ("01" if period == "D" else "")
+
+
+def span(first: str, last: str, period: str) -> list[str]:
+    """Every day (yyyymmdd) or month (yyyymm) from first to last."""
+    if period == "M":
+        out, (y, m) = [], (int(first[:4]), int(first[4:]))
+        while f"{y:04d}{m:02d}" <= last:
+            out.append(f"{y:04d}{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+    d0, d1 = (dt.datetime.strptime(x, "%Y%m%d").date() for x in (first, last))
+    return [(d0 + dt.timedelta(days=i)).strftime("%Y%m%d") for i in range((d1 - d0).days + 1)]
+
+
+def _as_period(p: str, period: str) -> str:
+    """A changed partition (day or month) as the first affected partition of a table of this period."""
+    if period == "M":
+        return p[:6]
+    return p if len(p) == 8 else p + "01"
+
+
+def _earliest(spark: SparkSession, cfg: Config, t: GoldTable, silver: SilverReader) -> str | None:
+    """The earliest partition of the table's silver sources (objects accepted before L0 count on their days)."""
+    firsts = []
+    for s in t.sources:
+        if s.startswith("slv_") and io.table_exists(spark, cfg, s):
+            col = "month_id" if s.endswith("_m") else "day_id"
+            v = silver[s].agg(F.min(col)).first()[0]
+            if v:
+                firsts.append(_as_period(v, t.period))
+    return min(firsts) if firsts else None
+
+
+# ------------------------------------------------------------------ one run
+@dataclass
+class Plan:
+    table: GoldTable
+    parts: list[str]
+    full: bool
+    reason: str
+    horizon: Horizon
+
+
+def _changes_since(spark: SparkSession, cfg: Config, version: int | None) -> DataFrame | None:
+    """ops_changed_partition rows added after `version` (None: everything); None if the table does not exist."""
+    if not io.table_exists(spark, cfg, CHANGES):
+        return None
+    now = io.read(spark, cfg, CHANGES).select("table_name", "partition")
+    if version is None:
+        return now
+    return now.exceptAll(io.read(spark, cfg, CHANGES, version=version).select("table_name", "partition"))
+
+
+def plan_runs(spark: SparkSession, cfg: Config, tables: list[GoldTable], silver: SilverReader,
+              full: bool, span_: tuple[str, str] | None) -> list[Plan]:
+    """Which partitions of each table to recompute, and why."""
+    loaded, wm = loaded_dates(spark, cfg), read_watermark(spark, cfg, CONSUMER)
+    try:
+        changes = _changes_since(spark, cfg, wm.get(CHANGES))
+        changed_rows = changes.distinct().collect() if changes is not None else []
+    except Exception as e:  # the watermark version can no longer be read (VACUUM / log retention)
+        full, changed_rows = True, []
+        why = f"changes since version {wm.get(CHANGES)} can no longer be read ({type(e).__name__})"
+    else:
+        why = ""
+    manual = io.latest_versions(spark, cfg, sorted({s for t in tables for s in t.sources if s.startswith(("man_",
+                                                                                                         "dim_"))}))
+    plans = []
+    for t in tables:
+        h = horizon(cfg, t, loaded)
+        if h.last is None:
+            plans.append(Plan(t, [], False, "no horizon: its interfaces have no loaded batch", h))
+            continue
+        lo = cutoff(cfg, h.last, t.period)
+        reason = why or ("full refresh" if full else "")
+        if not reason and f"horizon:{t.name}" not in wm:
+            reason = "first run"
+        moved = [s for s in t.sources if s in manual and wm.get(f"{t.name}:{s}") != manual[s]]
+        if not reason and moved:
+            reason = f"{', '.join(moved)} changed"
+        if span_:
+            first, last = (_as_period(x, t.period) for x in span_)
+            plans.append(Plan(t, span(max(first, lo), min(last, h.last), t.period), False,
+                              f"range {span_[0]}..{span_[1]}", h))
+        elif reason:
+            first = _earliest(spark, cfg, t, silver)
+            parts = span(max(first, lo), h.last, t.period) if first and first <= h.last else []
+            plans.append(Plan(t, parts, True, reason, h))
+        else:
+            hits = [_as_period(r.partition, t.period) for r in changed_rows if r.table_name in t.sources]
+            prev = str(wm[f"horizon:{t.name}"])
+            if h.last > prev:
+                hits.append(span(prev, h.last, t.period)[1])
+            first = min(hits) if hits else None
+            parts = span(max(first, lo), h.last, t.period) if first and first <= h.last else []
+            plans.append(Plan(t, parts, False, f"{len(hits)} changed input partitions" if hits else "no change", h))
+    return plans
+
+
+def build(cfg: Config, t: GoldTable, silver: Mapping[str, DataFrame], parts: list[str], h: Horizon) -> DataFrame:
+    """The table's rows for the given partitions (pure but for reading silver through the mapping)."""
+    module = module_of(t.name)
+    w = engine.Window(tuple(parts), h.last, h.backlog_from)
+    return engine.compute(t, module.sources(silver), w, getattr(module, "finish", None))
+
+
+def run_gold(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None] = print,
+             tables: list[str] | None = None, full_refresh: bool = False,
+             span_: tuple[str, str] | None = None) -> dict[str, list[str]]:
+    """Bring gold up to date with silver; returns the partitions written per table."""
+    catalog = cfg.section("metrics")
+    chosen = [catalog.table(n) for n in tables] if tables else list(catalog.tables.values())
+    silver = SilverReader(spark, cfg)
+    pinned = io.latest_versions(spark, cfg, [CHANGES])
+    plans = plan_runs(spark, cfg, chosen, silver, full_refresh or bool(tables), span_)
+    written: dict[str, list[str]] = {}
+    marks: dict[str, int] = {}
+    for p in plans:
+        t0, t = time.time(), p.table
+        if p.parts:
+            df = build(cfg, t, silver, p.parts, p.horizon)
+            shim = _Shim(t.name, t.partition, engine.ddl_of(t))
+            written[t.name] = write_changed(spark, cfg, run, shim, df, None if p.full else p.parts)
+        else:
+            written[t.name] = []
+        if p.horizon.last:
+            marks[f"horizon:{t.name}"] = int(p.horizon.last)
+        log(f"  {t.name:<28} {'FULL' if p.full else 'INCR'} ({p.reason}) {len(p.parts):>4} computed "
+            f"{len(written[t.name]):>4} written  {time.time() - t0:5.1f}s")
+    _record(spark, cfg, run, written)
+    manual = io.latest_versions(spark, cfg, sorted({s for p in plans for s in p.table.sources
+                                                    if s.startswith(("man_", "dim_"))}))
+    marks.update({f"{p.table.name}:{s}": v for p in plans for s, v in manual.items() if s in p.table.sources})
+    if CHANGES in pinned and not span_:
+        marks[CHANGES] = pinned[CHANGES]
+    save_watermark(spark, cfg, run, marks, read_watermark(spark, cfg, CONSUMER), CONSUMER)
+    return written
+
+
+def _record(spark: SparkSession, cfg: Config, run: audit.Run, written: dict[str, list[str]]) -> None:
+    """Gold partitions this run rewrote go to ops_changed_partition too (lineage, dq)."""
+    from csqm.pipeline.silver import _record_changes
+
+    _record_changes(spark, cfg, run, {t: p for t, p in written.items() if p})
