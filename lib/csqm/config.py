@@ -35,7 +35,10 @@ def _take(d: Any, where: str, required: tuple[str, ...] = (), optional: tuple[st
 def _read(path: Path) -> dict:
     if not path.exists():
         raise ConfigError(f"{path}: file not found")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
     return data or {}
 
 

@@ -136,12 +136,9 @@ BUILDERS: list[tuple[object, Callable[[SilverInputs], DataFrame]]] = [
 
 def ensure_reference(spark: SparkSession, cfg: Config, meta: dict) -> None:
     """dim_kpi_threshold is seeded from conf/ at deployment; man_appeal_bulletin starts empty (operations.md §1)."""
-    if not io.table_exists(spark, cfg, THRESHOLDS):
-        seed = common.threshold_seed(spark, cfg.conf_dir).withColumns({
-            "entered_by": F.lit("seed"), "entered_at": F.current_timestamp(),
-            "source_file": F.lit("conf/thresholds.yaml")})
-        io.ensure_table(spark, cfg, THRESHOLDS, seed.schema, (), meta)
-        io.append(seed, cfg, THRESHOLDS, meta)
+    from csqm.manual.seed import seed_thresholds
+
+    seed_thresholds(spark, cfg, meta)  # only while the table is empty: uploads are never overwritten
     io.ensure_table(spark, cfg, BULLETIN, StructType.fromDDL(BULLETIN_DDL), (), meta)
 
 
