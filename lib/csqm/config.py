@@ -374,6 +374,7 @@ def load_config(conf_dir: str | Path | None = None, env: str = "local",
 SECTIONS: dict[str, str] = {
     "metrics": "csqm.gold.catalog:load",
     "manual": "csqm.manual.spec:load",
+    "quality": "csqm.quality.rules:load",
 }
 
 

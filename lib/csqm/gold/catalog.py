@@ -102,6 +102,7 @@ class GoldTable:
 @dataclass(frozen=True)
 class Catalog:
     tables: dict[str, GoldTable]
+    headline: tuple[str, ...] = ()      # metric codes printed per city by `csqm kpi` (and at the end of the demo)
 
     def table(self, name: str) -> GoldTable:
         try:
@@ -204,7 +205,7 @@ def load(conf_dir: Path) -> Catalog:
     """conf/metrics.yaml (shared shorthands, tables) plus conf/metrics/*.yaml (more tables) -> Catalog; table names
     and metric codes unique across the lake (gold.md §0)."""
     w = "metrics.yaml"
-    d = take(read_yaml(conf_dir / w), w, ("tables",), ("shorthands",))
+    d = take(read_yaml(conf_dir / w), w, ("tables",), ("shorthands", "headline"))
     sh0 = {k: str(v) for k, v in (d.get("shorthands") or {}).items()}
     tables = {n: _table(n, t, f"{w}:tables.{n}", sh0) for n, t in d["tables"].items()}
     for extra in sorted((conf_dir / "metrics").glob("*.yaml")):
@@ -220,7 +221,11 @@ def load(conf_dir: Path) -> Catalog:
             if m.code in seen:
                 raise ConfigError(f"metric code {m.code} in both {seen[m.code]} and {t.name}")
             seen[m.code] = t.name
-    return Catalog(tables)
+    headline = tuple(str(c) for c in d.get("headline") or ())
+    unknown = [c for c in headline if c not in seen]
+    if unknown:
+        raise ConfigError(f"metrics.yaml:headline: unknown metric {unknown[0]}")
+    return Catalog(tables, headline)
 
 
 def grains(cfg) -> list[tuple[str, tuple[str, ...]]]:

@@ -51,9 +51,15 @@ class _Shim:
     DDL: str
 
 
+class MissingInput(UsageError, KeyError):
+    """An input table that does not exist yet (a KeyError, so `.get()` treats an optional manual table as absent)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class SilverReader(Mapping[str, DataFrame]):
-    """Silver (and manual) tables as they stand, read once per run, audit columns dropped; a table that does not
-    exist yet reads as empty with no columns, so the caller's missing-column error names it."""
+    """Silver (and manual) tables as they stand, read once per run, audit columns dropped."""
 
     def __init__(self, spark: SparkSession, cfg: Config):
         self.spark, self.cfg, self._cache = spark, cfg, {}
@@ -61,7 +67,7 @@ class SilverReader(Mapping[str, DataFrame]):
     def __getitem__(self, table: str) -> DataFrame:
         if table not in self._cache:
             if not io.table_exists(self.spark, self.cfg, table):
-                raise UsageError(f"gold needs {table}, which does not exist yet: run silver (or upload it) first")
+                raise MissingInput(f"gold needs {table}, which does not exist yet: run silver (or upload it) first")
             df = io.read(self.spark, self.cfg, table)
             self._cache[table] = df.drop(*[c for c in (*AUDIT_COLS, "_batch_id") if c in df.columns])
         return self._cache[table]

@@ -117,7 +117,15 @@ DAILY_STEPS: list[tuple[str, Callable]] = [
                                                         dry_run=dry)),
     ("silver", lambda spark, cfg, day, dry: run_silver_job(spark, cfg, date=day, month=None, tables=None,
                                                             dry_run=dry)),
+    ("gold", lambda spark, cfg, day, dry: _gold(spark, cfg, day, dry)),
 ]
+
+
+def _gold(spark, cfg: Config, day: str, dry: bool):
+    """Every affected daily partition, and the monthly ones of months <= HM (operations.md §7)."""
+    from csqm.commands.gold import run_gold_job
+
+    return run_gold_job(spark, cfg, date=day, month=None, tables=None, span_=None, full_refresh=False, dry_run=dry)
 
 
 def job_daily(cfg: Config, ns: argparse.Namespace) -> int:
