@@ -5,11 +5,13 @@ user-base style denominators, the ledger's opening balance under the customer's 
 no opening snapshot, and the 12-month dormancy window at its edges."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
 from chispa import assert_df_equality
 from csqm.gold.tables.satisfaction_m import SURVEY_DDL, TARGET_DDL
+from csqm.pipeline.gold import MissingInput
 
 
 def _eq(got, expected):
@@ -117,8 +119,24 @@ def test_satisfaction_instant_third_and_target_fallback(gold, gold_rows, sat_sil
 
 
 def test_satisfaction_without_manual_tables(gold, sat_silver):
-    """A fresh lake has no man_* table: no THIRD rows, every target (and gap) NULL, INSTANT rows unchanged."""
-    got = gold("gld_satisfaction_m", dict(sat_silver), ["201301", "201302"]).collect()
+    """A fresh lake has no man_* table (the gold reader raises MissingInput for it): no THIRD rows, every target
+    (and gap) NULL, INSTANT rows unchanged."""
+
+    class FreshLake(Mapping):
+        """Like csqm.pipeline.gold.SilverReader: Mapping.get() turns MissingInput (a KeyError) into None."""
+
+        def __getitem__(self, table):
+            if table not in sat_silver:
+                raise MissingInput(f"gold needs {table}, which does not exist yet")
+            return sat_silver[table]
+
+        def __iter__(self):
+            return iter(sat_silver)
+
+        def __len__(self):
+            return len(sat_silver)
+
+    got = gold("gld_satisfaction_m", FreshLake(), ["201301", "201302"]).collect()
     assert {(r.month_id, r.city_code, r.touchpoint, r.survey_source) for r in got} == {
         ("201301", "0531", "BB_INSTALL", "INSTANT"), ("201302", "0531", "BB_INSTALL", "INSTANT"),
         ("201301", "0532", "BB_REPAIR", "INSTANT"), ("201301", "0531", "CMPL", "INSTANT"),

@@ -38,7 +38,7 @@ def _answers(df: DataFrame, touchpoint: Column, day: str, answer: str, codes: Se
 
 
 def _instant(s: Mapping[str, DataFrame]) -> list[DataFrame]:
-    """The seven INSTANT touchpoints of gold.md 3.2.14, each dated by its outcome or contact day."""
+    """The eight INSTANT touchpoints of gold.md 3.2.14 (six sources), each dated by its outcome or contact day."""
     bb_order = s["slv_provision_order_d"].where(
         "product_line = 'BB' AND order_type IN ('NEW', 'MOVE') AND is_completed = 1")
     bb_fault = s["slv_fault_event_d"].where("product_line = 'BB' AND is_valid = 1 AND is_closed = 1")
