@@ -28,9 +28,9 @@ def lake(spark, cfg, tmp_path_factory):
     c = replace(cfg, env=replace(cfg.env, lake_root=str(root / "lake")))
     io.ensure_table(spark, c, "dim_metric", __import__("pyspark.sql.types", fromlist=["StructType"]).StructType
                     .fromDDL(c.section("manual")["dim_metric"].ddl))
-    spark.createDataFrame([("CMPL_FCR", "投诉一次性解决率", "gld_complaint_d", "RATIO", 1.0),
-                           ("CMPL_PER_10K", "万户投诉率", "gld_complaint_d", "RATIO", 10000.0)],
-                          "metric_code STRING, name_cn STRING, gold_table STRING, kind STRING, scale DOUBLE"
+    spark.createDataFrame([("CMPL_FCR", "投诉一次性解决率", "gld_complaint_d", "RATIO", "1"),
+                           ("CMPL_PER_10K", "万户投诉率", "gld_complaint_d", "RATIO", "10000")],
+                          "metric_code STRING, name_cn STRING, gold_table STRING, kind STRING, scale STRING"
                           ).createOrReplaceTempView("m")
     io.append(spark.sql("SELECT *, 'x' unit, 'day_id' date_basis, 'seed' entered_by, current_timestamp() entered_at,"
                         " 'test' source_file FROM m"), c, "dim_metric")
