@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import reduce
 
 from csqm.gold.tables.install_move_d import leave_time as order_leave_time
 from pyspark.sql import Column, DataFrame
@@ -58,7 +59,4 @@ def sources(silver: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
                "trigger_time", F.col("exec_time"), "cb_sec", "is_cb_timely",
                plus_hours("trigger_time", "cb_limit_hours"), F.col("exec_time")),
     ]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.unionByName(p)
-    return {"process": out}
+    return {"process": reduce(DataFrame.unionByName, parts)}
