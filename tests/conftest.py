@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from csqm.config import Config, load_config
+from lake_fixture import lakes  # noqa: F401  (the session's pipeline lake, shared by silver and gold e2e tests)
 
 os.environ.setdefault("CSQM_PII_SALT", "test-salt")
 

@@ -120,6 +120,8 @@ def _config(ns: argparse.Namespace) -> Config:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script, `python -m csqm` and jobs/*.py."""
     ns = _parse(sys.argv[1:] if argv is None else argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)   # progress reaches a log file as it happens
     t0 = time.time()
     try:
         cfg = _config(ns)

@@ -13,12 +13,13 @@ def catalog(cfg):
 @pytest.fixture(scope="session")
 def gold(spark, cfg, catalog):
     """gold(table, {silver: DataFrame}, parts, horizon, backlog_from) -> the table's rows."""
-    from csqm.pipeline.gold import module_of
+    from csqm.pipeline.gold import module_of, populations
 
     def run(table: str, silver: dict, parts, horizon=None, backlog_from=None):
         module = module_of(table)
         w = engine.Window(tuple(parts), horizon or parts[-1], backlog_from)
-        return engine.compute(catalog.table(table), module.sources(silver), w, getattr(module, "finish", None))
+        return engine.compute(catalog.table(table), populations(cfg, module, silver), w,
+                              getattr(module, "finish", None))
 
     return run
 

@@ -225,10 +225,10 @@ def _r(code: str, num, den, scale: float = 1) -> dict:
     return {f"{code}_num": num, f"{code}_den": den, f"{code}_rate": rate}
 
 
-def test_retention_baseline_churn_ytd_and_renewal(gold, gold_rows, silver_df, catalog):
-    from csqm.gold.tables.retention_m import HIGH_VALUE_YUAN
+def test_retention_baseline_churn_ytd_and_renewal(gold, gold_rows, silver_df, catalog, cfg):
+    from csqm.gold.tables.retention_m import params
 
-    assert HIGH_VALUE_YUAN == Decimal("100.00")                         # conf/retention.yaml
+    assert params(cfg)["high"] == Decimal("100.00")                     # conf/retention.yaml
     subs = silver_df("slv_subscriber_m", [
         _sub("i1", "201211", "BB", "POST", "PUB", "NORMAL", "10.00", 1),
         # BASE (December): i1 exactly at the HIGH threshold, i2 a VIP; i3 not in service; i4 vanishes in January

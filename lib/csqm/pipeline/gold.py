@@ -62,7 +62,7 @@ class SilverReader(Mapping[str, DataFrame]):
     """Silver (and manual) tables as they stand, read once per run, audit columns dropped."""
 
     def __init__(self, spark: SparkSession, cfg: Config):
-        self.spark, self.cfg, self._cache = spark, cfg, {}
+        self.spark, self.cfg, self._cache, self._firsts = spark, cfg, {}, {}
 
     def __getitem__(self, table: str) -> DataFrame:
         if table not in self._cache:
@@ -71,6 +71,14 @@ class SilverReader(Mapping[str, DataFrame]):
             df = io.read(self.spark, self.cfg, table)
             self._cache[table] = df.drop(*[c for c in (*AUDIT_COLS, "_batch_id") if c in df.columns])
         return self._cache[table]
+
+    def first_partition(self, table: str) -> str | None:
+        """The smallest day_id / month_id of a silver table (None if it is empty or missing), computed once."""
+        if table not in self._firsts:
+            col = "month_id" if table.endswith("_m") else "day_id"
+            exists = io.table_exists(self.spark, self.cfg, table)
+            self._firsts[table] = self[table].agg(F.min(col)).first()[0] if exists else None
+        return self._firsts[table]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._cache)
@@ -137,13 +145,8 @@ def _as_period(p: str, period: str) -> str:
 
 def _earliest(spark: SparkSession, cfg: Config, t: GoldTable, silver: SilverReader) -> str | None:
     """The earliest partition of the table's silver sources (objects accepted before L0 count on their days)."""
-    firsts = []
-    for s in t.sources:
-        if s.startswith("slv_") and io.table_exists(spark, cfg, s):
-            col = "month_id" if s.endswith("_m") else "day_id"
-            v = silver[s].agg(F.min(col)).first()[0]
-            if v:
-                firsts.append(_as_period(v, t.period))
+    firsts = [silver.first_partition(s) for s in t.sources if s.startswith("slv_")]
+    firsts = [_as_period(v, t.period) for v in firsts if v]
     return min(firsts) if firsts else None
 
 
@@ -217,7 +220,13 @@ def build(cfg: Config, t: GoldTable, silver: Mapping[str, DataFrame], parts: lis
     """The table's rows for the given partitions (pure but for reading silver through the mapping)."""
     module = module_of(t.name)
     w = engine.Window(tuple(parts), h.last, h.backlog_from)
-    return engine.compute(t, module.sources(silver), w, getattr(module, "finish", None))
+    return engine.compute(t, populations(cfg, module, silver), w, getattr(module, "finish", None))
+
+
+def populations(cfg: Config, module, silver: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
+    """A table module's populations; a module that needs configuration values declares params(cfg)."""
+    kw = module.params(cfg) if hasattr(module, "params") else {}
+    return module.sources(silver, **kw)
 
 
 def run_gold(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None] = print,

@@ -1,14 +1,12 @@
 """gld_retention_m 客户保有率分析(月) (gold.md 3.2.13): retention against last December's snapshot, churn of the
 previous month's users (monthly and year to date) and broadband renewals, per retention group.
 
-The HIGH group threshold is retention.high_value_yuan of conf/retention.yaml (the same value cfg.retention holds);
-sources() only receives the silver tables, so it is read once at import from the project's conf directory."""
+The HIGH group threshold is retention.high_value_yuan of conf/retention.yaml, handed over by params(cfg)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
 
-from csqm.config import DEFAULT_CONF_DIR, ConfigError, read_yaml
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -17,15 +15,9 @@ GRAIN = ("city_code", "product_line", "retention_group")
 VIP = ("DIAMOND", "GOLD", "SILVER")
 
 
-def high_value_yuan(conf_dir=DEFAULT_CONF_DIR) -> Decimal:
-    """retention.high_value_yuan (元): a snapshot row with bill_amt >= it is in the HIGH group."""
-    d = read_yaml(conf_dir / "retention.yaml")
-    if "high_value_yuan" not in d:
-        raise ConfigError("retention.yaml:high_value_yuan: required key missing")
-    return Decimal(str(d["high_value_yuan"]))
-
-
-HIGH_VALUE_YUAN = high_value_yuan()
+def params(cfg) -> dict:
+    """What sources() takes from the configuration: the HIGH threshold (元); a row with bill_amt >= it is HIGH."""
+    return {"high": Decimal(str(cfg.retention.high_value_yuan))}
 
 
 def groups(high: Decimal) -> Column:
@@ -79,7 +71,7 @@ def ytd(p: DataFrame) -> DataFrame:
     return per_m.withColumn("month_id", F.explode(later))
 
 
-def sources(silver: Mapping[str, DataFrame], high: Decimal = HIGH_VALUE_YUAN) -> dict[str, DataFrame]:
+def sources(silver: Mapping[str, DataFrame], high: Decimal) -> dict[str, DataFrame]:
     """base (RET_USERS, RET_REV), prev (RET_CHURN_M, RET_BB_RENEW) and ytd (RET_CHURN_YTD); grain values and groups
     come from the BASE / PREV row."""
     s = silver["slv_subscriber_m"]
