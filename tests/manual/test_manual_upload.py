@@ -108,7 +108,7 @@ def test_bad_upload_is_rejected_whole(spark, lake, name, header, rows, expected)
 
 
 def test_xlsx_upload_typed_cells_default_and_delete(spark, lake):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # the xlsx extra, installed by `make setup`
     cfg, root = lake
     path = root / "targets.xlsx"
     wb = openpyxl.Workbook()
