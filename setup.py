@@ -13,9 +13,11 @@ setup(
     python_requires=">=3.11,<3.12",
     install_requires=[SPARK, DELTA, "pyyaml>=6.0"],
     extras_require={
-        "test": ["pytest>=8", "chispa>=0.10", "deltalake>=1.0"],
+        "test": ["pytest>=8", "chispa>=0.10", "deltalake>=1.0", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29",
+                 "matplotlib>=3.8"],
         "dev": ["ruff>=0.6"],
         "xlsx": ["openpyxl>=3.1"],
+        "airflow": ["apache-airflow>=2.7"],   # schedules/airflow_dag.py (not installed by make setup)
     },
     entry_points={"console_scripts": ["csqm=csqm.cli:main"]},
 )

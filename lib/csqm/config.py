@@ -375,6 +375,7 @@ SECTIONS: dict[str, str] = {
     "metrics": "csqm.gold.catalog:load",
     "manual": "csqm.manual.spec:load",
     "quality": "csqm.quality.rules:load",
+    "schedule": "csqm.schedule:load",
 }
 
 
