@@ -46,3 +46,10 @@ def test_daily_partitions_stop_at_the_horizon(spark, lakes):
         if t.endswith("_d"):
             top = io.read(spark, lakes["b"], t).agg({"day_id": "max"}).first()[0]
             assert top <= last, t
+
+
+def test_dim_metric_is_seeded_from_the_catalog(spark, lakes):
+    catalog = lakes["b"].section("metrics")
+    codes = {m.code: t.name for t in catalog.tables.values() for m in t.metrics}
+    got = {r.metric_code: r.gold_table for r in io.read(spark, lakes["b"], "dim_metric").collect()}
+    assert got == codes

@@ -18,6 +18,8 @@ def add_parsers(sub, h) -> None:
 
     k = sub.add_parser("kpi", help="print the headline KPIs per city for a day")
     k.add_argument("--date", type=h._date, required=True, help="data date yyyymmdd")
+    k.add_argument("--check-columns", action="store_true",
+                   help="also list gold metric columns that are entirely NULL or constant")
     h._common(k)
 
     m = sub.add_parser("metrics", help="render the metric catalog (口径) as Markdown or HTML")
@@ -87,9 +89,12 @@ def job_metrics(cfg: Config, ns: argparse.Namespace) -> int:
 
 def job_kpi(cfg: Config, ns: argparse.Namespace) -> int:
     from csqm.pipeline.jobs import _spark
-    from csqm.pipeline.kpi import print_headline
+    from csqm.pipeline.kpi import print_degenerate, print_headline
 
-    print_headline(_spark(cfg), cfg, ns.date)
+    spark = _spark(cfg)
+    print_headline(spark, cfg, ns.date)
+    if ns.check_columns:
+        print_degenerate(spark, cfg)
     return 0
 
 

@@ -67,11 +67,12 @@ def city_rows(cfg: Config) -> list[tuple[str, str, str]]:
 
 
 def _seed_if_empty(spark: SparkSession, cfg: Config, table: str, rows: DataFrame, source: str,
-                   meta: dict | None) -> int | None:
-    """Create the table with the manual spec's schema; append the seed only while it holds no row."""
+                   meta: dict | None, only_if_empty: bool = True) -> int | None:
+    """Create the table with the manual spec's schema; append the seed only while it holds no row (or always: the
+    caller passes only rows whose keys are missing)."""
     spec = cfg.section("manual")[table]
     io.ensure_table(spark, cfg, table, StructType.fromDDL(spec.ddl), (), meta)
-    if not io.read(spark, cfg, table).isEmpty():
+    if only_if_empty and not io.read(spark, cfg, table).isEmpty():
         return None
     out = rows.select(*[F.col(c.name).cast(c.spark_type).alias(c.name) for c in spec.columns]).withColumns({
         "entered_by": F.lit(SEED_USER), "entered_at": F.lit(audit.now()).cast("timestamp"),
@@ -87,10 +88,12 @@ def seed_thresholds(spark: SparkSession, cfg: Config, meta: dict | None) -> int 
                           "conf/thresholds.yaml", meta)
 
 
-def seed_metrics(spark: SparkSession, cfg: Config, catalog: DataFrame, meta: dict | None) -> int | None:
+def seed_metrics(spark: SparkSession, cfg: Config, catalog: DataFrame, meta: dict | None,
+                 only_if_empty: bool = True) -> int | None:
     """Hook for the gold metric catalog: dim_metric from a DataFrame with the columns metric_code, name_cn,
-    gold_table, kind, scale, unit, date_basis (conf/manual.yaml types), only while dim_metric is empty."""
-    return _seed_if_empty(spark, cfg, "dim_metric", catalog, "conf/metrics.yaml", meta)
+    gold_table, kind, scale, unit, date_basis (conf/manual.yaml types), only while dim_metric is empty (or, with
+    only_if_empty=False, rows of codes it lacks)."""
+    return _seed_if_empty(spark, cfg, "dim_metric", catalog, "conf/metrics.yaml", meta, only_if_empty)
 
 
 def seed_reference(spark: SparkSession, cfg: Config, run: audit.Run) -> dict[str, int]:

@@ -80,6 +80,19 @@ class SilverReader(Mapping[str, DataFrame]):
             self._firsts[table] = self[table].agg(F.min(col)).first()[0] if exists else None
         return self._firsts[table]
 
+    def earliest_date(self, table: str, parts: list[str]) -> str | None:
+        """The earliest business date (any ..day_id column) of the rows in these partitions of a daily silver table:
+        an outcome dated before its arrival partition (inverted source times) is recomputed too."""
+        if not table.endswith("_d") or not io.table_exists(self.spark, self.cfg, table):
+            return None
+        key = (table, tuple(sorted(set(parts))))
+        if key not in self._firsts:
+            df = self[table]
+            cols = [c for c in df.columns if c.endswith("day_id")]
+            self._firsts[key] = df.where(F.col("day_id").isin(list(key[1]))).agg(
+                F.least(*[F.min(c) for c in cols]) if len(cols) > 1 else F.min(cols[0])).first()[0]
+        return self._firsts[key]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._cache)
 
@@ -182,6 +195,9 @@ def plan_runs(spark: SparkSession, cfg: Config, tables: list[GoldTable], silver:
         why = f"changes since version {wm.get(CHANGES)} can no longer be read ({type(e).__name__})"
     else:
         why = ""
+    touched: dict[str, list[str]] = {}
+    for r in changed_rows:
+        touched.setdefault(r.table_name, []).append(r.partition)
     manual = io.latest_versions(spark, cfg, sorted({s for t in tables for s in t.sources if s.startswith(("man_",
                                                                                                          "dim_"))}))
     plans = []
@@ -206,7 +222,8 @@ def plan_runs(spark: SparkSession, cfg: Config, tables: list[GoldTable], silver:
             parts = span(max(first, lo), h.last, t.period) if first and first <= h.last else []
             plans.append(Plan(t, parts, True, reason, h))
         else:
-            hits = [_as_period(r.partition, t.period) for r in changed_rows if r.table_name in t.sources]
+            hits = [_as_period(p, t.period) for s in t.sources if s in touched
+                    for p in (min(touched[s]), silver.earliest_date(s, touched[s])) if p]
             prev = str(wm[f"horizon:{t.name}"])
             if h.last > prev:
                 hits.append(span(prev, h.last, t.period)[1])
@@ -229,11 +246,30 @@ def populations(cfg: Config, module, silver: Mapping[str, DataFrame]) -> dict[st
     return module.sources(silver, **kw)
 
 
+def seed_dim_metric(spark: SparkSession, cfg: Config, run: audit.Run) -> None:
+    """dim_metric is seeded from the catalog (gold.md §0): all of it while empty, later only the metric codes it
+    lacks (a release that adds metrics); rows already there, uploaded or seeded, are never overwritten."""
+    from csqm.gold.catalog import dim_metric_rows
+    from csqm.manual.seed import seed_metrics
+
+    rows = spark.createDataFrame(dim_metric_rows(cfg.section("metrics")),
+                                 "metric_code STRING, name_cn STRING, gold_table STRING, kind STRING, scale STRING, "
+                                 "unit STRING, date_basis STRING")
+    v = seed_metrics(spark, cfg, rows, run.meta)
+    if v is None:
+        missing = rows.join(io.read(spark, cfg, "dim_metric").select("metric_code"), "metric_code", "left_anti")
+        if not missing.isEmpty():
+            v = seed_metrics(spark, cfg, missing, run.meta, only_if_empty=False)
+    if v is not None:
+        run.committed("dim_metric", v)
+
+
 def run_gold(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None] = print,
              tables: list[str] | None = None, full_refresh: bool = False,
              span_: tuple[str, str] | None = None) -> dict[str, list[str]]:
     """Bring gold up to date with silver; returns the partitions written per table."""
     catalog = cfg.section("metrics")
+    seed_dim_metric(spark, cfg, run)
     chosen = [catalog.table(n) for n in tables] if tables else list(catalog.tables.values())
     silver = SilverReader(spark, cfg)
     pinned = io.latest_versions(spark, cfg, [CHANGES])

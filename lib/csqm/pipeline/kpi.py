@@ -56,3 +56,28 @@ def print_headline(spark: SparkSession, cfg: Config, day: str) -> None:
 def _wide(s: str) -> int:
     """Extra display width of CJK characters (two columns each) for alignment."""
     return sum(1 for ch in s if ord(ch) > 0x2E80)
+
+
+def degenerate_columns(spark: SparkSession, cfg: Config) -> dict[str, list[str]]:
+    """Per gold table, the metric columns that are entirely NULL or hold one value (a sign of a broken caliber or
+    of sample data too thin to exercise it); one aggregation per table."""
+    out: dict[str, list[str]] = {}
+    for t in cfg.section("metrics").tables.values():
+        if not io.table_exists(spark, cfg, t.name):
+            out[t.name] = ["(table missing)"]
+            continue
+        cols = [c for m in t.metrics for c in m.columns]
+        row = io.read(spark, cfg, t.name).agg(*[F.count_distinct(c).alias(c) for c in cols]).first()
+        bad = [c for c in cols if row[c] <= 1]
+        if bad:
+            out[t.name] = bad
+    return out
+
+
+def print_degenerate(spark: SparkSession, cfg: Config) -> None:
+    bad = degenerate_columns(spark, cfg)
+    tables = len(cfg.section("metrics").tables)
+    if not bad:
+        print(f"gold: every metric column of the {tables} tables holds more than one value")
+    for t, cols in bad.items():
+        print(f"gold: {t}: entirely NULL or constant: {', '.join(cols)}")

@@ -153,7 +153,8 @@ def _fingerprint(df: DataFrame, part: str) -> dict[str, tuple[int, int]]:
 def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new: DataFrame,
                   only: list[str] | None = None) -> list[str]:
     """Replace only the partitions whose content differs from what is stored; return them (for gold).
-    only: compare just these partitions (new holds no other), leaving the rest of the table alone."""
+    only: compare just these partitions (new holds no other), leaving the rest of the table alone; without it (a full
+    rebuild) stored partitions older than the earliest new one are kept."""
     table, part = module.TABLE, module.PARTITION
     schema = StructType.fromDDL(f"{module.DDL}, _run_id STRING, _load_ts TIMESTAMP")
     io.ensure_table(spark, cfg, table, schema, [part], run.meta)
@@ -166,6 +167,10 @@ def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new:
     new = new.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         fresh = _fingerprint(new, part)
+        if only is None and fresh:
+            # a rebuild from what is online keeps the partitions older than its earliest one (bronze keeps 13
+            # months, monthly silver and gold 36: retired sources must not take their results with them)
+            old = {p: v for p, v in old.items() if p >= min(fresh)}
         changed = sorted(p for p in set(old) | set(fresh) if old.get(p) != fresh.get(p))
         if changed and not any(p in fresh for p in changed):
             listed = ", ".join(f"'{p}'" for p in changed)
