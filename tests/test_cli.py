@@ -66,3 +66,22 @@ def test_daily_runs_dates_in_order_and_stops_at_the_first_failing_step(monkeypat
                      ("ingest", "20130102"), ("silver", "20130102")]
     err = capsys.readouterr().err
     assert "daily 20130102 stopped at step silver" in err and "disk full" in err
+
+
+def test_a_failing_dq_step_does_not_stop_the_backup_but_fails_the_day(monkeypatch, capsys):
+    calls = []
+
+    def ok(name):
+        return lambda spark, cfg, day, dry: calls.append((name, day))
+
+    def dq(spark, cfg, day, dry):
+        calls.append(("dq", day))
+        raise JobFailed("1 ERROR check(s) failed: DQ01 slv_fault_event_d[20130101]")
+
+    monkeypatch.setattr(jobs, "_spark", lambda cfg: None)
+    monkeypatch.setattr(jobs, "DAILY_STEPS", [("gold", ok("gold")), ("dq", dq), ("backup", ok("backup"))])
+    rc = cli.main(["daily", "--from", "20130101", "--to", "20130102"])
+    assert rc == 1
+    assert calls == [("gold", "20130101"), ("dq", "20130101"), ("backup", "20130101")]
+    err = capsys.readouterr().err
+    assert "daily 20130101 ran every step but failed at dq: 1 ERROR check(s) failed: DQ01" in err

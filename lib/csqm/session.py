@@ -38,8 +38,9 @@ def get_spark(env: Env, extra_conf: dict[str, str] | None = None) -> SparkSessio
         b = b.master(env.master)
     conf = {**env.spark_conf, **(extra_conf or {}), **FIXED_CONF}
     log_conf = Path(__file__).resolve().parents[2] / "conf" / "log4j2.properties"
-    if log_conf.exists() and "spark.driver.extraJavaOptions" not in conf:
-        conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log_conf.as_uri()}"
+    if log_conf.exists():
+        opts = conf.get("spark.driver.extraJavaOptions", "")
+        conf["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log_conf.as_uri()} {opts}".strip()
     if "spark.jars" not in conf:
         conf["spark.jars"] = ",".join(local_jars(env.jars_dir))
     for k, v in conf.items():
