@@ -32,8 +32,6 @@ def spark(cfg):
         "spark.ui.enabled": "false",
         "spark.driver.memory": "2g",
         "spark.sql.adaptive.enabled": "false",
-        **({k: v for k, v in (kv.split("=", 1) for kv in os.environ["CSQM_TEST_CONF"].split(";"))}
-           if os.environ.get("CSQM_TEST_CONF") else {}),
     })
     yield s
     s.stop()
