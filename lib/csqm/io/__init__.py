@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from csqm.config import Config
+from csqm.io.retry import retry_conflicts
 
 LAYER_BY_PREFIX = {"brz_": "bronze", "slv_": "silver", "gld_": "gold", "ops_": "ops", "man_": "manual",
                    "dim_": "reference"}
@@ -46,6 +47,7 @@ def table_exists(spark: SparkSession, cfg: Config, table: str) -> bool:
     return DeltaTable.isDeltaTable(spark, table_path(cfg, table))
 
 
+@retry_conflicts  # commit conflicts retried with bounded backoff (io/retry.py)
 def ensure_table(spark: SparkSession, cfg: Config, table: str, schema: StructType,
                  partition_cols: Sequence[str] = (), meta: Mapping[str, str] | None = None) -> None:
     """Create the table with its layer's properties (operations.md §4) if it does not exist yet."""
@@ -104,6 +106,7 @@ def replace_where(df: DataFrame, cfg: Config, table: str, predicate: str,
     return replace_where_counted(df, cfg, table, predicate, meta, empty)[0]
 
 
+@retry_conflicts  # commit conflicts retried with bounded backoff (io/retry.py)
 def replace_where_counted(df: DataFrame, cfg: Config, table: str, predicate: str,
                           meta: Mapping[str, str] | None = None, empty: bool = False) -> tuple[int, int]:
     """replace_where that also returns the rows written (the commit's numOutputRows), saving a count."""
@@ -117,6 +120,7 @@ def replace_where_counted(df: DataFrame, cfg: Config, table: str, predicate: str
     return int(last.version), int((last.operationMetrics or {}).get("numOutputRows", 0))
 
 
+@retry_conflicts  # commit conflicts retried with bounded backoff (io/retry.py)
 def append(df: DataFrame, cfg: Config, table: str, meta: Mapping[str, str] | None = None) -> int:
     spark = df.sparkSession
     with commit_metadata(spark, meta):
@@ -124,6 +128,7 @@ def append(df: DataFrame, cfg: Config, table: str, meta: Mapping[str, str] | Non
     return latest_version(spark, cfg, table)
 
 
+@retry_conflicts  # commit conflicts retried with bounded backoff (io/retry.py)
 def merge_upsert(df: DataFrame, cfg: Config, table: str, keys: Sequence[str],
                  meta: Mapping[str, str] | None = None, delete_when: str | None = None) -> int:
     """One atomic MERGE on keys: matched rows are replaced (or deleted where delete_when holds), others inserted."""
@@ -140,6 +145,7 @@ def merge_upsert(df: DataFrame, cfg: Config, table: str, keys: Sequence[str],
     return latest_version(spark, cfg, table)
 
 
+@retry_conflicts  # commit conflicts retried with bounded backoff (io/retry.py)
 def delete_rows(spark: SparkSession, cfg: Config, table: str, condition: str,
                 meta: Mapping[str, str] | None = None) -> int:
     with commit_metadata(spark, meta):
@@ -147,6 +153,7 @@ def delete_rows(spark: SparkSession, cfg: Config, table: str, condition: str,
     return latest_version(spark, cfg, table)
 
 
+@retry_conflicts  # commit conflicts retried with bounded backoff (io/retry.py)
 def update_rows(spark: SparkSession, cfg: Config, table: str, condition: str, set_exprs: Mapping[str, str],
                 meta: Mapping[str, str] | None = None) -> int:
     with commit_metadata(spark, meta):
