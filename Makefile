@@ -29,12 +29,20 @@ $(JARS)/.stamp: conf/jars.yaml $(VENV)/.stamp-install
 setup: $(VENV)/.stamp-install $(JARS)/.stamp ## install the package (venv) and fetch the Delta jars once
 
 DEMO_ROOTS = --landing-root data/demo/landing --lake-root data/demo/lake --backup-root data/demo/backup
-DEMO_LAST  = $(shell $(PYTHON) -c "import datetime as d;s='$(DEMO_START)';print((d.date(int(s[:4]),int(s[4:6]),int(s[6:]))+d.timedelta(days=$(DEMO_DAYS)-1)).strftime('%Y%m%d'))")
+DEMO_DAY   = $(shell $(PYTHON) -c "import datetime as d;s='$(DEMO_START)';print((d.date(int(s[:4]),int(s[4:6]),int(s[6:]))+d.timedelta(days=$(1))).strftime('%Y%m%d'))")
+DEMO_LAST  = $(call DEMO_DAY,$(DEMO_DAYS)-1)
+DEMO_PREV  = $(call DEMO_DAY,$(DEMO_DAYS)-2)
 
 demo: setup ## generate a sample month of source files, run the pipeline over it, print what it built
 	rm -rf data/demo
 	$(CSQM) generate --start $(DEMO_START) --days $(DEMO_DAYS) --subscribers $(DEMO_SUBS) --seed $(DEMO_SEED) $(DEMO_ROOTS)
+	@echo "== initial load: every batch up to $(DEMO_PREV), then the daily run of $(DEMO_LAST) =="
+	$(CSQM) daily --date $(DEMO_PREV) $(DEMO_ROOTS)
+	@echo "== business staff upload the year's KPI targets and the month's third-party survey =="
+	$(CSQM) upload --table man_kpi_target --file samples/man_kpi_target_2013.csv --user demo $(DEMO_ROOTS)
+	$(CSQM) upload --table man_third_party_survey --file samples/man_third_party_survey_201301.csv --user demo $(DEMO_ROOTS)
 	$(CSQM) daily --date $(DEMO_LAST) $(DEMO_ROOTS)
+	$(CSQM) kpi --date $(DEMO_LAST) --check-columns $(DEMO_ROOTS)
 	$(CSQM) status $(DEMO_ROOTS)
 
 test: setup ## run the test suite
@@ -46,10 +54,12 @@ lint: setup ## static checks
 bench: setup ## benchmark the daily pipeline against the I/O floor
 	$(PY) -m bench.run
 
-dist: setup ## build what spark-submit needs: package zip, jars, conf
-	rm -rf dist && mkdir -p dist
-	cd lib && zip -qr ../dist/csqm.zip csqm -x '*__pycache__*'
-	cp $(JARS)/*.jar dist/ && cp -r conf jobs dist/
+DIST ?= dist
+
+dist: setup ## build what spark-submit needs: package zip, jars, conf (docs/deploy.md)
+	rm -rf $(DIST) && mkdir -p $(DIST)/jars
+	cd lib && zip -qr $(abspath $(DIST))/csqm.zip csqm -x '*__pycache__*'
+	cp $(JARS)/*.jar $(DIST)/jars/ && cp -r conf jobs $(DIST)/
 
 clean: ## remove the venv, jars, generated data and build output
 	rm -rf $(VENV) $(JARS) data dist build lib/*.egg-info .pytest_cache

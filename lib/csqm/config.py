@@ -156,6 +156,7 @@ class Env:
     spark_conf: Mapping[str, str]
     pii_salt: str
     ingest: IngestSettings
+    gold_parallelism: int = 4  # gold tables built at the same time (threads sharing one Spark session)
 
 
 @dataclass(frozen=True)
@@ -231,11 +232,12 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
     if name != "local":
         over = _read(conf_dir / "env" / f"{name}.yaml")
         base, where = _merge(base, over), f"env/{name}.yaml"
-    d = _take(base, where, ("roots", "spark", "pii", "ingest"), ("jars_dir",))
+    d = _take(base, where, ("roots", "spark", "pii", "ingest"), ("jars_dir", "gold"))
     roots = _take(d["roots"], f"{where}:roots", ("landing_root", "lake_root", "backup_root"))
     spark = _take(d["spark"], f"{where}:spark", ("app_name",), ("master", "conf"))
     pii = _take(d["pii"], f"{where}:pii", (), ("salt",))
     ing = _take(d["ingest"], f"{where}:ingest", (), ("reject_threshold", "chk_wait_hours", "parallelism"))
+    gold = _take(d.get("gold") or {}, f"{where}:gold", (), ("parallelism",))
     for k, v in overrides.items():
         if v:
             roots[k] = v
@@ -257,6 +259,7 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
         spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},
         pii_salt=str(salt),
         ingest=IngestSettings(threshold, int(ing.get("chk_wait_hours", 24)), max(1, int(ing.get("parallelism", 4)))),
+        gold_parallelism=max(1, int(gold.get("parallelism", 4))),
     )
 
 
@@ -376,6 +379,7 @@ SECTIONS: dict[str, str] = {
     "manual": "csqm.manual.spec:load",
     "quality": "csqm.quality.rules:load",
     "schedule": "csqm.schedule:load",
+    "report": "csqm.report.config:load",
 }
 
 

@@ -11,7 +11,8 @@ import datetime as dt
 import importlib
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -276,18 +277,26 @@ def run_gold(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[st
     plans = plan_runs(spark, cfg, chosen, silver, full_refresh or bool(tables), span_)
     written: dict[str, list[str]] = {}
     marks: dict[str, int] = {}
-    for p in plans:
-        t0, t = time.time(), p.table
+    def one(p: Plan) -> tuple[Plan, list[str], audit.Run, float]:
+        """Build and write one table on its own Run copy (same run_id), merged below: threads share no counters."""
+        t0, mine = time.time(), replace(run, versions={}, rows_out=0)
+        parts: list[str] = []
         if p.parts:
-            df = build(cfg, t, silver, p.parts, p.horizon)
-            shim = _Shim(t.name, t.partition, engine.ddl_of(t))
-            written[t.name] = write_changed(spark, cfg, run, shim, df, None if p.full else p.parts)
-        else:
-            written[t.name] = []
-        if p.horizon.last:
-            marks[f"horizon:{t.name}"] = int(p.horizon.last)
-        log(f"  {t.name:<28} {'FULL' if p.full else 'INCR'} ({p.reason}) {len(p.parts):>4} computed "
-            f"{len(written[t.name]):>4} written  {time.time() - t0:5.1f}s")
+            df = build(cfg, p.table, silver, p.parts, p.horizon)
+            shim = _Shim(p.table.name, p.table.partition, engine.ddl_of(p.table))
+            parts = write_changed(spark, cfg, mine, shim, df, None if p.full else p.parts)
+        return p, parts, mine, time.time() - t0
+
+    with ThreadPoolExecutor(max_workers=cfg.env.gold_parallelism, thread_name_prefix="gold") as pool:
+        for p, parts, mine, secs in pool.map(one, plans):
+            t = p.table
+            written[t.name] = parts
+            run.versions.update(mine.versions)
+            run.rows_out += mine.rows_out
+            if p.horizon.last:
+                marks[f"horizon:{t.name}"] = int(p.horizon.last)
+            log(f"  {t.name:<28} {'FULL' if p.full else 'INCR'} ({p.reason}) {len(p.parts):>4} computed "
+                f"{len(parts):>4} written  {secs:5.1f}s")
     _record(spark, cfg, run, written)
     manual = io.latest_versions(spark, cfg, sorted({s for p in plans for s in p.table.sources
                                                     if s.startswith(("man_", "dim_"))}))
