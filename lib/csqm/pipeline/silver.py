@@ -134,12 +134,13 @@ BUILDERS: list[tuple[object, Callable[[SilverInputs], DataFrame]]] = [
 ]
 
 
-def ensure_reference(spark: SparkSession, cfg: Config, meta: dict) -> None:
-    """dim_kpi_threshold is seeded from conf/ at deployment; man_appeal_bulletin starts empty (operations.md §1)."""
-    from csqm.manual.seed import seed_thresholds
+def ensure_reference(spark: SparkSession, cfg: Config, run: audit.Run) -> None:
+    """dim_kpi_threshold, dim_city and dim_code are seeded from conf/ at deployment (here: the first silver run of a
+    new lake); man_appeal_bulletin starts empty (operations.md §1)."""
+    from csqm.manual.seed import seed_reference
 
-    seed_thresholds(spark, cfg, meta)  # only while the table is empty: uploads are never overwritten
-    io.ensure_table(spark, cfg, BULLETIN, StructType.fromDDL(BULLETIN_DDL), (), meta)
+    seed_reference(spark, cfg, run)  # only tables still empty: uploads are never overwritten
+    io.ensure_table(spark, cfg, BULLETIN, StructType.fromDDL(BULLETIN_DDL), (), run.meta)
 
 
 def _fingerprint(df: DataFrame, part: str) -> dict[str, tuple[int, int]]:
@@ -194,7 +195,7 @@ def run_silver(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[
     run can affect are recomputed; the first run, and full_refresh, rebuild every table from all of bronze.
     tables: rebuild just these tables in full (the others are built in memory as their inputs, not written);
     the watermark is left alone, so the next incremental run rebuilds them and their dependents in full."""
-    ensure_reference(spark, cfg, run.meta)
+    ensure_reference(spark, cfg, run)
     if tables:
         return _run_tables(spark, cfg, run, log, tables)
     from csqm.pipeline.silver_incremental import run_incremental
