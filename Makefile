@@ -44,6 +44,8 @@ demo: setup ## generate a sample month of source files, run the pipeline over it
 	$(CSQM) daily --date $(DEMO_LAST) $(DEMO_ROOTS)
 	$(CSQM) kpi --date $(DEMO_LAST) --check-columns $(DEMO_ROOTS)
 	$(CSQM) status $(DEMO_ROOTS)
+	@echo "== a MONTHLY backup of every table of every layer (incremental: files the daily backups hold are not copied) =="
+	$(CSQM) backup --all --type MONTHLY $(DEMO_ROOTS)
 
 test: setup ## run the test suite
 	$(PY) -m pytest -q tests

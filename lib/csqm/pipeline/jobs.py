@@ -119,10 +119,18 @@ DAILY_STEPS: list[tuple[str, Callable]] = [
                                                             dry_run=dry)),
     ("gold", lambda spark, cfg, day, dry: _gold(spark, cfg, day, dry)),
     ("dq", lambda spark, cfg, day, dry: _dq(spark, cfg, day, dry)),
+    ("backup", lambda spark, cfg, day, dry: _backup(spark, cfg, day, dry)),
 ]
 # A failure here does not stop the chain (operations.md §6: data is not rolled back and the backup still runs);
 # the day still ends FAILED, naming the step.
 SOFT_STEPS = {"dq"}
+
+
+def _backup(spark, cfg: Config, day: str, dry: bool):
+    """DAILY backup of every table that changed since its newest backup (operations.md §5, §7)."""
+    from csqm.commands.safety import run_backup_job
+
+    return run_backup_job(spark, cfg, tables=None, type_="DAILY", dry_run=dry)
 
 
 def _dq(spark, cfg: Config, day: str, dry: bool):
@@ -142,7 +150,8 @@ def _gold(spark, cfg: Config, day: str, dry: bool):
 
 
 def job_daily(cfg: Config, ns: argparse.Namespace) -> int:
-    """The daily chain (operations.md §7), date by date; stops at the first failing step and names it."""
+    """The daily chain (operations.md §7: ingest → silver → gold → dq → backup DAILY), date by date; stops at the first
+    failing step and names it (a dq failure lets the backup run, then fails the day)."""
     days = _days(ns.from_date, ns.to_date) if ns.from_date else [ns.date]
     spark = _spark(cfg)
     for day in days:
