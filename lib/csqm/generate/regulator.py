@@ -122,6 +122,11 @@ def _satisfied(r, replies: list[int | None], pinned: set[int], p1: float) -> lis
     return [v if replies[k] is not None else "" for k, v in enumerate(vals)]
 
 
+# Real rates are a few per million users a month; a sample world of thousands of users gets at least this many,
+# so every gold grain of the regulator tables sees counts above one.
+MONTHLY_FLOOR = 60
+
+
 def appeals(w, m: int) -> list[RegRow]:
     r = rng(w.seed, "appeal", m)
     pop, cb = w.pop, w.cb
@@ -133,7 +138,7 @@ def appeals(w, m: int) -> list[RegRow]:
     first, last = month_first(m), month_last(m)
     cap = month_first(month_add(m, 1)) * DAY + 4 * DAY + 2 * HOUR   # the list is generated on day 5 of M+1
     n_users = sum(len(a) for a in pop.arrivals(month_add(m, -1)))
-    n = count(r, n_users * 3e-6, floor=6)
+    n = count(r, n_users * 3e-6, floor=MONTHLY_FLOOR)
     kinds, links, days = _plan(r, n, (first, last, last - 11), w.start_day)
     counted = _mixed(r, n, lambda: "1" if r.random() < 0.92 else "0", ("1", "0"), set())
     resp = _mixed(r, n, lambda: _flag(r, 0.5, 0.93), ("1", "0", ""), set())
@@ -171,7 +176,7 @@ def escalations(w, m: int) -> list[RegRow]:
     first, last = month_first(m), month_last(m)
     cap = month_first(month_add(m, 1)) * DAY + 4 * DAY + 2 * HOUR
     n_users = sum(len(a) for a in pop.arrivals(month_add(m, -1)))
-    n = count(r, n_users * 4e-6, floor=6)
+    n = count(r, n_users * 4e-6, floor=MONTHLY_FLOOR)
     kinds, links, days = _plan(r, n, (first, last, last - 4), w.start_day)
     counted = _mixed(r, n, lambda: "1" if r.random() < 0.9 else "0", ("1", "0"), set())
     resp = _mixed(r, n, lambda: _flag(r, 0.55, 0.93), ("1", "0", ""), set())
