@@ -379,6 +379,7 @@ SECTIONS: dict[str, str] = {
     "manual": "csqm.manual.spec:load",
     "quality": "csqm.quality.rules:load",
     "schedule": "csqm.schedule:load",
+    "report": "csqm.report.config:load",
 }
 
 
