@@ -180,3 +180,8 @@ def test_dag_file_builds_the_dags(tmp_path, monkeypatch):
     assert daily.task_dict["gold_m"].upstream_task_ids == {"month_closed"}
     assert list(weekly.task_dict) == ["retention"]
     assert all(t.pool == "csqm_lake" for t in daily.tasks)
+
+
+def test_the_committed_cron_file_is_the_rendering(sched):
+    """schedules/csqm.cron = `csqm schedule --cron --env cluster --out schedules/csqm.cron` (regenerate on change)."""
+    assert (DAG_FILE.parent / "csqm.cron").read_text() == schedule.cron(sched, "csqm", ["--env", "cluster"])
