@@ -47,8 +47,8 @@ demo: setup ## generate a sample month of source files, run the pipeline over it
 	@echo "== a MONTHLY backup of every table of every layer (incremental: files the daily backups hold are not copied) =="
 	$(CSQM) backup --all --type MONTHLY $(DEMO_ROOTS)
 
-test: setup ## run the test suite
-	$(PY) -m pytest -q tests
+test: setup ## run the test suite (two workers; the shared pipeline lake stays in one of them)
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15 tests
 
 lint: setup ## static checks
 	$(VENV)/bin/ruff check lib tests jobs bench

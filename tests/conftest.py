@@ -194,3 +194,11 @@ def subscribers_201302(spark, cfg, bronze_df):
     df = subscriber.build(cur=bronze_df("SUBS", rows, "201302"), prev=spark.createDataFrame([], subscriber.DDL),
                           salt=cfg.env.pii_salt)
     return SimpleNamespace(df=df, snap1=snap1, snap2=snap2, unknown=unknown, n1=n1, n2=n2)
+
+
+def pytest_collection_modifyitems(config, items):
+    """With `-n 2 --dist loadgroup` (make test), every test on the shared pipeline lake runs in one worker, so the
+    lake is built once; the other tests spread over the workers."""
+    for item in items:
+        if "lakes" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("lakes"))
