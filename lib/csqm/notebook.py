@@ -106,6 +106,21 @@ def hotline_by_hour(spark, cfg: Config, first: str, last: str):
                       (1 - F.col("hl_fcr_rate")).alias("repeat_rate"), "hl_fcr_num", "hl_fcr_den")
 
 
+def republished(spark, cfg: Config, table: str) -> list[str]:
+    """Partitions of a table written by more than one run (ops_changed_partition), i.e. changed after their first
+    publication, sorted; empty when every partition was written once."""
+    from pyspark.sql import functions as F
+
+    from csqm import io
+
+    if not io.table_exists(spark, cfg, "ops_changed_partition"):
+        return []
+    part = F.regexp_extract("partition", r"(\d{6,8})$", 1)
+    df = (io.read(spark, cfg, "ops_changed_partition").where(F.col("table_name") == table)
+          .groupBy(part.alias("p")).agg(F.countDistinct("run_id").alias("runs")).where("runs > 1"))
+    return sorted(r.p for r in df.collect())
+
+
 def published_vs_now(spark, cfg: Config, table: str, where: str):
     """(first version holding the partition, latest version, per-key/metric differences, the runs that committed
     the versions in between): "the KPI as first published versus today, and why it changed"."""
@@ -163,4 +178,5 @@ def plot_bars(labels: Sequence[str], values: Sequence[float | None], title: str,
 
 
 __all__ = ["open_lake", "rows", "days_of", "rolled", "complaints_by_city_phenomenon", "daily_series",
-           "escalations_by_city", "hotline_by_hour", "published_vs_now", "runs_of", "plot_series", "plot_bars"]
+           "escalations_by_city", "hotline_by_hour", "republished", "published_vs_now", "runs_of", "plot_series",
+           "plot_bars"]
