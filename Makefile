@@ -11,10 +11,10 @@ DEMO_SUBS  ?= 3000
 DEMO_SEED  ?= 7
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint bench dist clean
+.PHONY: help setup demo test test-integration lint bench dist clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(VENV)/.stamp-install: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,10 @@ demo: setup ## generate a sample month of source files, run the pipeline over it
 	$(CSQM) backup --all --type MONTHLY $(DEMO_ROOTS)
 
 test: setup ## run the test suite (two workers; the shared pipeline lake stays in one of them)
-	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15 tests
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15 -m "not integration" tests
+
+test-integration: setup ## the integration tests: a Spark standalone cluster, headless Chromium (apt-get install chromium)
+	$(PY) -m pytest -q -m integration tests
 
 lint: setup ## static checks
 	$(VENV)/bin/ruff check lib tests jobs bench

@@ -196,6 +196,10 @@ def subscribers_201302(spark, cfg, bronze_df):
     return SimpleNamespace(df=df, snap1=snap1, snap2=snap2, unknown=unknown, n1=n1, n2=n2)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: needs a real cluster or a browser; run by make test-integration")
+
+
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """With `-n 2 --dist loadgroup` (make test), every test on the shared pipeline lake runs in one worker, so the

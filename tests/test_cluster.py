@@ -75,6 +75,7 @@ def cluster(tmp_path_factory):
                 p.wait()
 
 
+@pytest.mark.integration   # a real standalone cluster, ~20 min on 2 cores: `make test-integration`
 def test_daily_on_a_standalone_cluster_equals_the_local_run(cluster, lakes, spark, tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(["make", "-s", "-o", "setup", "dist", f"DIST={dist}"], cwd=ROOT, check=True, capture_output=True)

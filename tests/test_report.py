@@ -174,6 +174,7 @@ def test_dq_and_batches(report, spark):
         assert f"Every daily interface has a batch for {DAY}." in text
 
 
+@pytest.mark.integration   # needs Debian's chromium: `make test-integration`
 def test_chromium_renders_it(report, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Debian's chromium is not installed (apt-get install chromium)"
