@@ -15,6 +15,10 @@ SPECIAL_TYPE = "special"  # code_type of the special members UNK / NA / NONE (RE
 SEED_USER = "seed"
 
 
+# Codes the contract defines for gold rows only (gold.md 3.2.8: new-user callbacks as a proactive scene).
+GOLD_ONLY_CODES = {"task_scene": {"NEWUSER": "新入网短信回访"}}
+
+
 def code_types(cfg: Config) -> dict[str, str]:
     """'<IFCODE>.<field>' of every C field -> its dim_code code_type.
 
@@ -58,6 +62,8 @@ def code_rows(cfg: Config) -> list[tuple[str, str, str, int]]:
             if f"{ifcode}.{f.name}" in types:
                 add(types[f"{ifcode}.{f.name}"], ((c, c) for c in f.codes))
     add(SPECIAL_TYPE, cfg.codes.special_members.items())
+    for code_type, items in GOLD_ONLY_CODES.items():
+        add(code_type, items.items())
     return [(t, c, n, s) for (t, c), (n, s) in rows.items()]
 
 
