@@ -200,10 +200,22 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs a real cluster or a browser; run by make test-integration")
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
+def _group(item) -> str | None:
+    """The xdist group of a test: the shared pipeline lake's, else its module's when it uses a module-scoped
+    fixture (so that fixture is built once and its tests keep their order), else none (spread freely)."""
+    names = getattr(item, "fixturenames", ())
+    if "lakes" in names:
+        return "lakes"
+    defs = getattr(item, "_fixtureinfo", None)
+    scopes = {d.scope for ds in (defs.name2fixturedefs.values() if defs else ()) for d in ds}
+    return item.nodeid.split("::")[0] if "module" in scopes else None
+
+
+@pytest.hookimpl(tryfirst=True)   # before xdist (remote.py) turns the groups into node-id suffixes
 def pytest_collection_modifyitems(config, items):
-    """With `-n 2 --dist loadgroup` (make test), every test on the shared pipeline lake runs in one worker, so the
-    lake is built once; the other tests spread over the workers."""
+    """With `-n 2 --dist loadgroup` (make test), the pipeline lake and each module-scoped fixture are built by one
+    worker only; the other tests spread over the workers."""
     for item in items:
-        if "lakes" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("lakes"))
+        group = _group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -53,3 +53,18 @@ def test_dim_metric_is_seeded_from_the_catalog(spark, lakes):
     codes = {m.code: t.name for t in catalog.tables.values() for m in t.metrics}
     got = {r.metric_code: r.gold_table for r in io.read(spark, lakes["b"], "dim_metric").collect()}
     assert got == codes
+
+
+def test_lineage_of_a_gold_partition_reaches_the_batches_and_files(spark, lakes):
+    from csqm.pipeline.audit_report import lineage
+
+    a = lakes["a"]
+    lin = lineage(spark, a, "gld_fault_d", "20130102")
+    assert [w["job"] for w in lin.writes] and {w["job"] for w in lin.writes} == {"gold"}
+    assert set(lin.sources) == {"slv_fault_event_d", "slv_subscriber_m"}
+    assert lin.sources["slv_fault_event_d"] == io.latest_version(spark, a, "slv_fault_event_d")  # nothing since
+    ids = {r._batch_id for r in io.read(spark, a, "slv_fault_event_d", "day_id = '20130102'").collect()} | {
+        r._batch_id for r in io.read(spark, a, "slv_subscriber_m", "month_id IN ('201212', '201301')").collect()}
+    assert ids and {b["_batch_id"] for b in lin.batches} == ids
+    assert {b["ifcode"] for b in lin.batches} >= {"FLT_TICKET", "SUBS"}
+    assert all(b["files"] and b["status"] == "LOADED" for b in lin.batches)

@@ -81,20 +81,27 @@ def latest_version(spark: SparkSession, cfg: Config, table: str) -> int:
 
 
 @contextmanager
+def spark_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
+    """Set one session conf for the block, then put back what was there (or unset it)."""
+    old = spark.conf.get(key, None)
+    spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        if old is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, old)
+
+
+@contextmanager
 def commit_metadata(spark: SparkSession, meta: Mapping[str, str] | None) -> Iterator[None]:
     """Tag every commit made inside with userMetadata {"run_id", "job"} (operations.md §7)."""
     if not meta:
         yield
         return
-    old = spark.conf.get(META_CONF, None)
-    spark.conf.set(META_CONF, json.dumps(dict(meta), ensure_ascii=False, sort_keys=True))
-    try:
+    with spark_conf(spark, META_CONF, json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)):
         yield
-    finally:
-        if old is None:
-            spark.conf.unset(META_CONF)
-        else:
-            spark.conf.set(META_CONF, old)
 
 
 def replace_where(df: DataFrame, cfg: Config, table: str, predicate: str,

@@ -153,16 +153,9 @@ def retain_hours(cfg: Config, table: str) -> int:
 def _listing_parallelism(spark: SparkSession) -> Iterator[None]:
     """VACUUM lists files with spark.sql.sources.parallelPartitionDiscovery.parallelism tasks (default 10000, minutes
     of scheduling for a small table); use the cluster's default parallelism instead."""
-    key = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
-    old = spark.conf.get(key, None)
-    spark.conf.set(key, str(max(2, spark.sparkContext.defaultParallelism)))
-    try:
+    with io.spark_conf(spark, "spark.sql.sources.parallelPartitionDiscovery.parallelism",
+                       str(max(2, spark.sparkContext.defaultParallelism))):
         yield
-    finally:
-        if old is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, old)
 
 
 def vacuum_table(spark: SparkSession, cfg: Config, table: str, run: audit.Run, dry_run: bool) -> tuple[int, int]:

@@ -58,15 +58,8 @@ def checked_time_travel(spark: SparkSession) -> Iterator[None]:
     """Delta 4.4 refuses any version committed before now - deletedFileRetentionDuration, which would refuse the
     version *current* at now - window that §4 promises (7-day bronze: 7 = 7). Inside this block that blanket check is
     off: callers read only versions resolve() has checked (inside the promise, every data file present)."""
-    old = spark.conf.get(ENFORCE_CONF, None)
-    spark.conf.set(ENFORCE_CONF, "false")
-    try:
+    with io.spark_conf(spark, ENFORCE_CONF, "false"):
         yield
-    finally:
-        if old is None:
-            spark.conf.unset(ENFORCE_CONF)
-        else:
-            spark.conf.set(ENFORCE_CONF, old)
 
 
 def commits(spark: SparkSession, cfg: Config, table: str) -> list[Commit]:

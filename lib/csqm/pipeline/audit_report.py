@@ -59,6 +59,7 @@ class Lineage:
     runs: dict[str, dict] = field(default_factory=dict)   # run_id -> audit row (job, status, data_date, versions)
     inputs: dict[str, int] = field(default_factory=dict)  # upstream table -> latest version as of the last write
     batches: list[dict] = field(default_factory=list)     # _batch_id, ifcode, data_date, files, status
+    sources: dict[str, int | None] = field(default_factory=dict)  # gold: silver table -> version its rows came from
 
 
 def _meta(text: str | None) -> dict:
@@ -105,7 +106,7 @@ def _at(spark: SparkSession, cfg: Config, table: str, ts) -> int | None:
 
 def lineage(spark: SparkSession, cfg: Config, table: str, partition: str | None) -> Lineage:
     """Partition -> writing commits and runs -> upstream versions at that time -> the batches (and files) of the rows
-    (by their _batch_id, silver) or of the upstream partitions (gold, via its silver inputs)."""
+    (by their _batch_id, silver) or of the silver rows of the same day or month at those versions (gold)."""
     if not io.table_exists(spark, cfg, table):
         raise UsageError(f"no table {table!r} in {cfg.env.lake_root}")
     lin = Lineage(table, partition, writes_of(spark, cfg, table, partition))
@@ -122,16 +123,50 @@ def lineage(spark: SparkSession, cfg: Config, table: str, partition: str | None)
                 v = _at(spark, cfg, t, last_ts)
                 if v is not None:
                     lin.inputs[t] = v
-    df = io.read(spark, cfg, table)
-    cond = _partition_filter(table, partition)
-    if cond is not None:
-        df = df.where(cond)
-    if "_batch_id" in df.columns and io.table_exists(spark, cfg, "ops_batch_log"):
-        ids = df.select("_batch_id").distinct()
-        log = io.read(spark, cfg, "ops_batch_log").join(ids, "_batch_id", "left_semi")
+    if layer == "gold":
+        lin.sources = _gold_sources(cfg, table, lin.inputs)
+        ids = _silver_batch_ids(spark, cfg, lin.sources, partition)
+    else:
+        df = io.read(spark, cfg, table)
+        cond = _partition_filter(table, partition)
+        ids = (df.where(cond) if cond is not None else df).select("_batch_id") if "_batch_id" in df.columns else None
+    if ids is not None and io.table_exists(spark, cfg, "ops_batch_log"):
+        log = io.read(spark, cfg, "ops_batch_log").join(ids.distinct(), "_batch_id", "left_semi")
         lin.batches = [r.asDict() for r in log.select("_batch_id", "ifcode", "data_date", "files", "status",
                                                       "rows_loaded", "bronze_version").orderBy("_batch_id").collect()]
     return lin
+
+
+def _gold_sources(cfg: Config, table: str, inputs: dict[str, int]) -> dict[str, int | None]:
+    """The silver tables the gold table's catalog entry reads, at the versions current at its last write."""
+    return {s: inputs.get(s) for s in cfg.section("metrics").table(table).sources if s.startswith("slv_")}
+
+
+def _prev_month(m: str) -> str:
+    y, mm = int(m[:4]), int(m[4:])
+    return f"{y - 1}12" if mm == 1 else f"{y}{mm - 1:02d}"
+
+
+def _silver_batch_ids(spark: SparkSession, cfg: Config, sources: dict[str, int | None], partition: str | None):
+    """The _batch_id of every silver row of the gold partition's period (its day or month; for monthly silver, that
+    month and the one before), read as of the recorded versions; None when no source table exists."""
+    frames = []
+    for s, v in sources.items():
+        if not io.table_exists(spark, cfg, s):
+            continue
+        df = io.read(spark, cfg, s, version=v)
+        if partition and s.endswith("_m"):   # a month's rows are enriched from / counted on prev(M)'s snapshot
+            df = df.where(F.col("month_id").isin(partition[:6], _prev_month(partition[:6])))
+        elif partition:
+            day = F.col("day_id")
+            df = df.where(day == partition if len(partition) == 8 else day.startswith(partition))
+        frames.append(df.select("_batch_id"))
+    if not frames:
+        return None
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.unionByName(f)
+    return out
 
 
 def print_lineage(spark: SparkSession, cfg: Config, table: str, partition: str | None) -> None:
@@ -146,8 +181,10 @@ def print_lineage(spark: SparkSession, cfg: Config, table: str, partition: str |
         print("upstream versions as of the last write:")
         for t, v in sorted(lin.inputs.items()):
             print(f"  {t}@v{v}")
+    if lin.sources:
+        print("silver rows of its period read from: " + ", ".join(f"{t}@v{v}" for t, v in sorted(lin.sources.items())))
     if lin.batches:
-        print("batches of its rows:")
+        print("batches of its rows:" if not lin.sources else "batches of those silver rows:")
         for b in lin.batches:
             print(f"  {b['_batch_id']} ({b['status']}, bronze v{b['bronze_version']}, {b['rows_loaded']} rows): "
                   f"{b['files']}")

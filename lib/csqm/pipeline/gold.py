@@ -157,7 +157,7 @@ def _as_period(p: str, period: str) -> str:
     return p if len(p) == 8 else p + "01"
 
 
-def _earliest(spark: SparkSession, cfg: Config, t: GoldTable, silver: SilverReader) -> str | None:
+def _earliest(t: GoldTable, silver: SilverReader) -> str | None:
     """The earliest partition of the table's silver sources (objects accepted before L0 count on their days)."""
     firsts = [silver.first_partition(s) for s in t.sources if s.startswith("slv_")]
     firsts = [_as_period(v, t.period) for v in firsts if v]
@@ -184,9 +184,15 @@ def _changes_since(spark: SparkSession, cfg: Config, version: int | None) -> Dat
     return now.exceptAll(io.read(spark, cfg, CHANGES, version=version).select("table_name", "partition"))
 
 
+def manual_versions(spark: SparkSession, cfg: Config, tables: list[GoldTable]) -> dict[str, int]:
+    """Current versions of the manual and dimension tables the given gold tables read."""
+    return io.latest_versions(spark, cfg, sorted({s for t in tables for s in t.sources
+                                                  if s.startswith(("man_", "dim_"))}))
+
+
 def plan_runs(spark: SparkSession, cfg: Config, tables: list[GoldTable], silver: SilverReader,
-              full: bool, span_: tuple[str, str] | None) -> list[Plan]:
-    """Which partitions of each table to recompute, and why."""
+              full: bool, span_: tuple[str, str] | None, manual: Mapping[str, int]) -> list[Plan]:
+    """Which partitions of each table to recompute, and why (`manual`: versions of its man_/dim_ inputs)."""
     loaded, wm = loaded_dates(spark, cfg), read_watermark(spark, cfg, CONSUMER)
     try:
         changes = _changes_since(spark, cfg, wm.get(CHANGES))
@@ -199,8 +205,6 @@ def plan_runs(spark: SparkSession, cfg: Config, tables: list[GoldTable], silver:
     touched: dict[str, list[str]] = {}
     for r in changed_rows:
         touched.setdefault(r.table_name, []).append(r.partition)
-    manual = io.latest_versions(spark, cfg, sorted({s for t in tables for s in t.sources if s.startswith(("man_",
-                                                                                                         "dim_"))}))
     plans = []
     for t in tables:
         h = horizon(cfg, t, loaded)
@@ -219,7 +223,7 @@ def plan_runs(spark: SparkSession, cfg: Config, tables: list[GoldTable], silver:
             plans.append(Plan(t, span(max(first, lo), min(last, h.last), t.period), False,
                               f"range {span_[0]}..{span_[1]}", h))
         elif reason:
-            first = _earliest(spark, cfg, t, silver)
+            first = _earliest(t, silver)
             parts = span(max(first, lo), h.last, t.period) if first and first <= h.last else []
             plans.append(Plan(t, parts, True, reason, h))
         else:
@@ -273,8 +277,8 @@ def run_gold(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[st
     seed_dim_metric(spark, cfg, run)
     chosen = [catalog.table(n) for n in tables] if tables else list(catalog.tables.values())
     silver = SilverReader(spark, cfg)
-    pinned = io.latest_versions(spark, cfg, [CHANGES])
-    plans = plan_runs(spark, cfg, chosen, silver, full_refresh or bool(tables), span_)
+    pinned, manual = io.latest_versions(spark, cfg, [CHANGES]), manual_versions(spark, cfg, chosen)
+    plans = plan_runs(spark, cfg, chosen, silver, full_refresh or bool(tables), span_, manual)
     written: dict[str, list[str]] = {}
     marks: dict[str, int] = {}
     def one(p: Plan) -> tuple[Plan, list[str], audit.Run, float]:
@@ -298,8 +302,6 @@ def run_gold(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[st
             log(f"  {t.name:<28} {'FULL' if p.full else 'INCR'} ({p.reason}) {len(p.parts):>4} computed "
                 f"{len(parts):>4} written  {secs:5.1f}s")
     _record(spark, cfg, run, written)
-    manual = io.latest_versions(spark, cfg, sorted({s for p in plans for s in p.table.sources
-                                                    if s.startswith(("man_", "dim_"))}))
     marks.update({f"{p.table.name}:{s}": v for p in plans for s, v in manual.items() if s in p.table.sources})
     if CHANGES in pinned and not span_:
         marks[CHANGES] = pinned[CHANGES]
