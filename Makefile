@@ -56,8 +56,10 @@ test-integration: setup ## the integration tests: a Spark standalone cluster, he
 lint: setup ## static checks
 	$(VENV)/bin/ruff check lib tests jobs bench
 
-bench: setup ## benchmark the daily pipeline against the I/O floor
-	$(PY) -m bench.run
+BENCH_SF      ?= 0.0001
+BENCH_HISTORY ?= 90
+bench: setup ## benchmark the daily pipeline against the I/O floor (BENCH_SF=0.1 BENCH_HISTORY=90; docs/bench.md)
+	$(PY) -m bench.run $(foreach sf,$(BENCH_SF),--sf $(sf)) --history $(BENCH_HISTORY)
 
 DIST ?= dist
 

@@ -68,3 +68,14 @@ def test_lineage_of_a_gold_partition_reaches_the_batches_and_files(spark, lakes)
     assert ids and {b["_batch_id"] for b in lin.batches} == ids
     assert {b["ifcode"] for b in lin.batches} >= {"FLT_TICKET", "SUBS"}
     assert all(b["files"] and b["status"] == "LOADED" for b in lin.batches)
+
+
+def test_degenerate_columns_leave_out_what_an_identity_pins(spark, lakes):
+    from csqm.pipeline.kpi import degenerate_columns
+
+    b = lakes["b"]
+    bad = degenerate_columns(spark, b)
+    assert "pv_recon_diff" not in bad.get("gld_points_value_m", [])
+    for table, cols in bad.items():
+        df = io.read(spark, b, table)
+        assert all(df.select(c).distinct().dropna().count() <= 1 for c in cols[:1]), (table, cols)

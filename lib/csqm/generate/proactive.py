@@ -48,6 +48,7 @@ class ProactiveModel:
         for _t, sc, _ch in self.care.items:
             cb.need("OB_TASK", "task_scene", sc)
         self.reply = cb.pick("SMS_CALLBACK", "reply_code", {"1": 70, "2": 7, "3": 4, "4": 6, "9": 13})
+        self.replies = 0   # SMS replies generated so far (gen_sms runs day by day, in order)
         cb.need("SMS_CALLBACK", "send_status", "OK", "FAIL", "PENDING")
         cb.need("SMS_CALLBACK", "product_line", "MOB", "BB")
 
@@ -125,6 +126,9 @@ def gen_care(w, day: int, out: Collector) -> None:
         _emit_task(r, out, base, created, exec_t, reach, result, status, end)
 
 
+RARE_REPLIES = ("3", "2", "4")   # not opened by the user, dissatisfied, tariff not explained
+
+
 def gen_sms(w, day: int, out: Collector) -> None:
     """SMS survey of the MOB/BB instances opened 3 days before `day` (plan_date = open_date + 3)."""
     r = w.rng("sms", day)
@@ -148,6 +152,9 @@ def gen_sms(w, day: int, out: Collector) -> None:
             if r.random() < 0.58:
                 reply = send + r.randint(60, 30 * HOUR)
                 code = m.reply(r)
+                m.replies += 1
+                if m.replies % 10 == 0:   # every 10th reply is a rare outcome in turn, so small runs show them all
+                    code = RARE_REPLIES[(m.replies // 10 - 1) % len(RARE_REPLIES)]
                 opts = _REPLY_TEXT[code]
                 text = opts[r.randrange(len(opts))]
                 if code in ("2", "3", "4") and r.random() < 0.8:

@@ -152,7 +152,7 @@ def gen_refunds(w, day: int, out: Collector) -> None:
     r = w.rng("adj", day)
     pop = w.pop
     n_users = pop.ref_size(day)
-    n = count(r, n_users * 0.00012, floor=1)
+    n = count(r, n_users * 0.00012, floor=3)
     ymd = D(day)
     kinds = Pick([(("REFUND", "BILL_ERR"), 60), (("RENT_WAIVE", "GOODWILL"), 20), (("PENALTY", "GOODWILL"), 8),
                   (("REFUND", "OTH"), 7), (("COMP", "SVC_FAIL"), 5)])

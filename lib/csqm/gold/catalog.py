@@ -73,6 +73,7 @@ class Metric:
     backlog: Backlog | None = None
     only: str | None = None        # a row condition on grain columns: elsewhere num = den = 0
     formula: str = ""
+    pinned_by: str | None = None   # a reconciliation identity that holds the value constant (e.g. RC01: 0)
 
     @property
     def columns(self) -> list[str]:
@@ -157,7 +158,7 @@ def _part(d: Any, where: str, sh: dict[str, str]) -> Part:
 def _metric(d: Any, where: str, sh: dict[str, str], source: str | None, date: str | None) -> Metric:
     d = take(d, where, ("code", "name_cn", "name_en", "kind", "formula"),
              ("unit", "source", "date", "scale", "type", "filter", "value", "expr", "num", "den", "mtd", "backlog",
-              "only"))
+              "only", "pinned_by"))
     kind = d["kind"]
     if kind not in KINDS:
         raise ConfigError(f"{where}.kind: one of {KINDS}, got {kind!r}")
@@ -181,7 +182,8 @@ def _metric(d: Any, where: str, sh: dict[str, str], source: str | None, date: st
         st = Part(_expand(d.get("filter"), sh, where), d.get("value"), _expand(d.get("expr"), sh, where))
     m = Metric(d["code"], d["name_cn"], d["name_en"], kind, str(d.get("unit", "")), d.get("source", source),
                str(d.get("date", date)) if d.get("date", date) else None, mult, div, text, sum_type, st, num, den,
-               bool(d.get("mtd", False)), bl, _expand(d.get("only"), sh, where), str(d["formula"]))
+               bool(d.get("mtd", False)), bl, _expand(d.get("only"), sh, where), str(d["formula"]),
+               d.get("pinned_by"))
     needs_source = any(p is not None and p.expr is None and p.lookup is None for p in (st, num, den))
     if needs_source and (m.source is None or (m.date is None and bl is None)):
         raise ConfigError(f"{where}: source and date are needed (on the metric or its table)")

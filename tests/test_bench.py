@@ -1,0 +1,32 @@
+"""The benchmark's delivery simulation: batches reach the landing folder on their day, monthly ones at month end."""
+from __future__ import annotations
+
+from bench.run import day_of, per_interface, publish
+
+
+def _batch(root, code, folder, text=b"a\x05b\n"):
+    d = root / code / folder
+    d.mkdir(parents=True)
+    (d / f"{code}_{folder}_001.dat").write_bytes(text)
+    (d / f"{code}_{folder}.chk").write_bytes(b"x")
+
+
+def test_publish_delivers_daily_batches_on_their_day_and_monthly_ones_at_month_end(tmp_path):
+    src, land = tmp_path / "source", tmp_path / "landing"
+    for f in ("20130130", "20130131", "20130201"):
+        _batch(src, "CC_CALL", f)
+    _batch(src, "SUBS", "201301", b"1\n2\n3\n")
+    first = publish(src, land, "20130130")
+    assert [p.parent.name for p in first] == ["20130130"]
+    assert sorted(p.name for p in (land / "CC_CALL" / "20130130").iterdir()) == [
+        "CC_CALL_20130130.chk", "CC_CALL_20130130_001.dat"]
+    second = publish(src, land, "20130131")
+    assert sorted(p.parent.name for p in second) == ["201301", "20130131"]
+    assert publish(src, land, "20130131") == []
+    assert per_interface(second) == {"CC_CALL": {"files": 1, "rows": 1, "bytes": 4},
+                                     "SUBS": {"files": 1, "rows": 3, "bytes": 6}}
+
+
+def test_day_of_counts_from_the_start():
+    assert (day_of("20130101", 1), day_of("20130101", 31), day_of("20130101", 90)) == (
+        "20130101", "20130131", "20130331")
