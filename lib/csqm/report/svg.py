@@ -46,7 +46,7 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], hlines: Sequence
         return head + f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle" fill="#888">no data</text></svg>'
     lo, hi = min(vals), max(vals)
     pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
-    lo, hi = lo - pad, hi + pad
+    lo, hi = (lo - pad if lo < 0 or lo - pad >= 0 else 0.0), hi + pad   # counts and rates never dip below 0
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
     n = max(len(labels) - 1, 1)
     xs = [LEFT + pw * i / n for i in range(len(labels))]
@@ -73,9 +73,14 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], hlines: Sequence
                 i = next(i for i, v in enumerate(s.values) if v is not None)
                 parts.append(f'<circle cx="{xs[i]:.1f}" cy="{y(s.values[i]):.1f}" r="{s.width + 1.5}" '
                              f'fill="{s.color}"/>')
-    for h in hlines:
+    taken: list[float] = []   # label baselines already used: a goal line close to another gets its label moved down
+    for h in sorted(hlines, key=lambda h: -h.value):
+        ty = y(h.value) + 4
+        while any(abs(ty - t) < 12 for t in taken):
+            ty += 12
+        taken.append(ty)
         parts.append(f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{y(h.value):.1f}" y2="{y(h.value):.1f}" '
                      f'stroke="{h.color}" stroke-dasharray="6 4" stroke-width="1.5"/>'
-                     f'<text x="{LEFT + pw + 6}" y="{y(h.value) + 4:.1f}" font-size="11" fill="{h.color}">'
+                     f'<text x="{LEFT + pw + 6}" y="{ty:.1f}" font-size="11" fill="{h.color}">'
                      f'{escape(h.name)} {escape(fmt(h.value))}</text>')
     return "".join(parts) + "</svg>"
