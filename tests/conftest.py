@@ -26,8 +26,8 @@ def spark(cfg):
 
     env = replace(cfg.env, master="local[2]")
     s = get_spark(env, {
-        "spark.sql.shuffle.partitions": "2",
-        "spark.default.parallelism": "2",
+        "spark.sql.shuffle.partitions": "1",
+        "spark.default.parallelism": "1",
         "spark.databricks.delta.snapshotPartitions": "1",
         "spark.ui.enabled": "false",
         "spark.driver.memory": "2g",

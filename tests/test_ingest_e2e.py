@@ -201,31 +201,6 @@ def test_empty_redelivery_empties_the_partition(spark, tmp_roots):
     assert io.read(spark, cfg, "brz_hall_queue", f"day_id = '{day}'").count() == 0
 
 
-def test_raw_pii_only_in_bronze_and_quarantine(spark, generated):
-    """README §9: after silver is built, no silver column holds a raw acc_nbr / caller_no / cert_nbr value."""
-    from csqm.pipeline.silver import run_silver
-
-    cfg, _, _ = generated
-    run = audit.start(spark, cfg, "silver", {}, "20130102")
-    run_silver(spark, cfg, run, log=lambda _: None)
-    raw = None
-    for spec in cfg.interfaces.values():
-        for f in spec.fields:
-            if f.pii:
-                vals = io.read(spark, cfg, spec.table).select(F.col(f.name).alias("v")).where("v IS NOT NULL")
-                raw = vals if raw is None else raw.unionByName(vals)
-    raw = raw.distinct().cache()
-    assert raw.count() > 100
-    silver = io.tables_in_layer(cfg, "silver")
-    assert len(silver) == 15
-    for t in silver:
-        df = io.read(spark, cfg, t)
-        cols = [c for c, typ in df.dtypes if typ == "string"]
-        cells = df.select(F.explode(F.array(*cols)).alias("v"))
-        leaked = cells.join(raw, on="v", how="left_semi").limit(3).collect()
-        assert not leaked, f"{t} holds raw PII values {leaked}"
-
-
 def test_a_folder_waiting_past_the_limit_raises_late(spark, bad_lake):
     cfg, cases, _, _, _, again = bad_lake
     waiting = next(c for c in cases if c.kind == "WAITING")

@@ -105,3 +105,26 @@ def test_every_table_declares_its_inputs_and_scope():
     assert set(DAILY_SCOPES) == {m.TABLE for m, _ in BUILDERS if m.PARTITION == "day_id"}
     for table, needs in NEEDS.items():
         assert all(SILVER.index(u) < SILVER.index(table) for u in needs.silver), table
+
+
+def test_raw_pii_only_in_bronze_and_quarantine(spark, lakes):
+    """README §9: no silver column of the pipeline lake holds a raw acc_nbr / caller_no / cert_nbr value."""
+    from pyspark.sql import functions as F
+
+    cfg = lakes["a"]
+    raw = None
+    for spec in cfg.interfaces.values():
+        for f in spec.fields:
+            if f.pii:
+                vals = io.read(spark, cfg, spec.table).select(F.col(f.name).alias("v")).where("v IS NOT NULL")
+                raw = vals if raw is None else raw.unionByName(vals)
+    raw = raw.distinct().cache()
+    assert raw.count() > 100
+    silver = io.tables_in_layer(cfg, "silver")
+    assert len(silver) == 15
+    for t in silver:
+        df = io.read(spark, cfg, t)
+        cols = [c for c, typ in df.dtypes if typ == "string"]
+        cells = df.select(F.explode(F.array(*cols)).alias("v"))
+        leaked = cells.join(raw, on="v", how="left_semi").limit(3).collect()
+        assert not leaked, f"{t} holds raw PII values {leaked}"

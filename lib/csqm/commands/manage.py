@@ -19,7 +19,8 @@ def add_parsers(sub, h) -> None:
     u.add_argument("--format", choices=("csv", "xlsx"), help="template format (default: from the file extension)")
     h._common(u)
 
-    s = sub.add_parser("seed", help="seed dim_kpi_threshold, dim_city, dim_code from conf/ where they are empty")
+    s = sub.add_parser("seed", help="seed dim_kpi_threshold, dim_city, dim_code and dim_metric from conf/ where they "
+                                    "are empty (dim_metric: also the metric codes it lacks)")
     h._common(s)
 
     d = sub.add_parser("dq", help="run the data-quality rules DQ01-DQ10 for a date or month")
@@ -58,6 +59,7 @@ def job_upload(cfg: Config, ns: argparse.Namespace) -> int:
     print(f"upload {ns.table} from {path.name}:")
 
     def step(run) -> str:
+        seed_all(spark, cfg, run)   # a first upload on a new lake validates its codes against the seeded dims
         try:
             result["r"] = upload(spark, cfg, run, ns.table, path, ns.user)
         except UploadFileError as e:
@@ -76,12 +78,20 @@ def job_upload(cfg: Config, ns: argparse.Namespace) -> int:
     return 0
 
 
-def job_seed(cfg: Config, ns: argparse.Namespace) -> int:
+def seed_all(spark, cfg: Config, run) -> None:
+    """The deployment seeds of operations.md §1 (tables still empty only; dim_metric also gets codes it lacks)."""
     from csqm.manual.seed import seed_reference
+    from csqm.pipeline.gold import seed_dim_metric
+
+    seed_reference(spark, cfg, run)
+    seed_dim_metric(spark, cfg, run)
+
+
+def job_seed(cfg: Config, ns: argparse.Namespace) -> int:
     from csqm.pipeline.jobs import _audited, _print_run, _spark
 
     t0, spark = time.time(), _spark(cfg)
-    run = _audited(spark, cfg, "seed", {}, None, lambda run: (seed_reference(spark, cfg, run), "SUCCESS")[1])
+    run = _audited(spark, cfg, "seed", {}, None, lambda run: (seed_all(spark, cfg, run), "SUCCESS")[1])
     _print_run(run, t0)
     return 0
 
