@@ -216,7 +216,10 @@ def test_audit_rows_success_rejected_failed(spark, lake, monkeypatch, capsys):
     mine = [r for r in runs if r.job_name == "upload" and json.loads(r.params)["user"] == "u9"]
     assert [(r.status, r.rows_in, r.rows_out) for r in mine] == [("SUCCESS", 1, 1), ("REJECTED", 1, 0),
                                                                  ("FAILED", 0, 0)]
-    assert mine[0].delta_versions == {"man_appeal_bulletin": io.latest_version(spark, cfg, "man_appeal_bulletin")}
+    assert mine[0].delta_versions["man_appeal_bulletin"] == io.latest_version(spark, cfg, "man_appeal_bulletin")
+    seeded = set(mine[0].delta_versions) - {"man_appeal_bulletin"}   # the first upload seeds what is still empty
+    assert seeded <= {"dim_kpi_threshold", "dim_city", "dim_code", "dim_metric"}
+    assert not mine[1].delta_versions   # seeded once: a later upload commits nothing else
     assert "UploadFileError" not in mine[2].error_message and "not an .xlsx workbook" in mine[2].error_message
     assert isinstance(mine[0].end_ts, dt.datetime)
     assert "REJECTED: 1 error(s)" in capsys.readouterr().out
