@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(ns.out).resolve()
     results = [bench(sf, ns.history, ns.start, out) for sf in (ns.sf or [0.0001])]
     if len(results) > 1:
-        small, big = sorted(results, key=lambda r: r["sf"])[0], sorted(results, key=lambda r: r["sf"])[-1]
+        ordered = sorted(results, key=lambda r: r["sf"])
+        small, big = ordered[0], ordered[-1]
         growth = big["day31"]["pipeline_seconds"] / small["day31"]["pipeline_seconds"]
         print(f"cost growth SF{small['sf']:g} -> SF{big['sf']:g} (x{big['sf'] / small['sf']:g} volume): x{growth:.2f}")
     out.mkdir(parents=True, exist_ok=True)

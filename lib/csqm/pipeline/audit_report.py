@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from csqm import audit, io
 from csqm.config import Config
 from csqm.errors import UsageError
+from csqm.silver.common import prev_month_id
 
 RUN_COLS = ("start_ts", "job_name", "status", "data_date", "rows_in", "rows_out", "rows_quarantined", "rows_dup",
             "run_id", "error_message")
@@ -142,11 +143,6 @@ def _gold_sources(cfg: Config, table: str, inputs: dict[str, int]) -> dict[str, 
     return {s: inputs.get(s) for s in cfg.section("metrics").table(table).sources if s.startswith("slv_")}
 
 
-def _prev_month(m: str) -> str:
-    y, mm = int(m[:4]), int(m[4:])
-    return f"{y - 1}12" if mm == 1 else f"{y}{mm - 1:02d}"
-
-
 def _silver_batch_ids(spark: SparkSession, cfg: Config, sources: dict[str, int | None], partition: str | None):
     """The _batch_id of every silver row of the gold partition's period (its day or month; for monthly silver, that
     month and the one before), read as of the recorded versions; None when no source table exists."""
@@ -156,7 +152,8 @@ def _silver_batch_ids(spark: SparkSession, cfg: Config, sources: dict[str, int |
             continue
         df = io.read(spark, cfg, s, version=v)
         if partition and s.endswith("_m"):   # a month's rows are enriched from / counted on prev(M)'s snapshot
-            df = df.where(F.col("month_id").isin(partition[:6], _prev_month(partition[:6])))
+            month = F.lit(partition[:6])
+            df = df.where(F.col("month_id").isin(month, prev_month_id(month)))
         elif partition:
             day = F.col("day_id")
             df = df.where(day == partition if len(partition) == 8 else day.startswith(partition))
