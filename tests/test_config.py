@@ -128,6 +128,15 @@ def test_rejects_unknown_top_level_env_key(conf_copy):
         load_config(conf_copy, env="cluster")
 
 
+def test_dq_parallelism_from_profile_and_strict(conf_copy):
+    assert load_config(conf_copy).env.dq_parallelism == 4
+    _edit(conf_copy / "env" / "local.yaml", lambda d: d["dq"].update(parallelism=2))
+    assert load_config(conf_copy).env.dq_parallelism == 2
+    _edit(conf_copy / "env" / "local.yaml", lambda d: d["dq"].update(threads=2))
+    with pytest.raises(ConfigError, match=r"dq.*threads"):
+        load_config(conf_copy)
+
+
 def test_rejects_unknown_field_key(conf_copy):
     _edit(conf_copy / "sources.yaml", lambda d: d["interfaces"]["SP_STEP"]["fields"][1].update(nullable=True))
     with pytest.raises(ConfigError, match=r"SP_STEP\.fields\[1\]\.nullable"):

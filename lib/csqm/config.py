@@ -157,6 +157,7 @@ class Env:
     pii_salt: str
     ingest: IngestSettings
     gold_parallelism: int = 4  # gold tables built at the same time (threads sharing one Spark session)
+    dq_parallelism: int = 4    # DQ rules evaluated at the same time (same)
 
 
 @dataclass(frozen=True)
@@ -232,12 +233,13 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
     if name != "local":
         over = _read(conf_dir / "env" / f"{name}.yaml")
         base, where = _merge(base, over), f"env/{name}.yaml"
-    d = _take(base, where, ("roots", "spark", "pii", "ingest"), ("jars_dir", "gold"))
+    d = _take(base, where, ("roots", "spark", "pii", "ingest"), ("jars_dir", "gold", "dq"))
     roots = _take(d["roots"], f"{where}:roots", ("landing_root", "lake_root", "backup_root"))
     spark = _take(d["spark"], f"{where}:spark", ("app_name",), ("master", "conf"))
     pii = _take(d["pii"], f"{where}:pii", (), ("salt",))
     ing = _take(d["ingest"], f"{where}:ingest", (), ("reject_threshold", "chk_wait_hours", "parallelism"))
     gold = _take(d.get("gold") or {}, f"{where}:gold", (), ("parallelism",))
+    dq = _take(d.get("dq") or {}, f"{where}:dq", (), ("parallelism",))
     for k, v in overrides.items():
         if v:
             roots[k] = v
@@ -260,6 +262,7 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
         pii_salt=str(salt),
         ingest=IngestSettings(threshold, int(ing.get("chk_wait_hours", 24)), max(1, int(ing.get("parallelism", 4)))),
         gold_parallelism=max(1, int(gold.get("parallelism", 4))),
+        dq_parallelism=max(1, int(dq.get("parallelism", 4))),
     )
 
 

@@ -3,6 +3,7 @@ outcomes to ops_dq_result, fail the run when an ERROR rule fails."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -60,25 +61,31 @@ def scope(spark: SparkSession, cfg: Config, date: str | None, month: str | None)
     return checks.Scope(spark, cfg, date, month, {t: sorted(p) for t, p in parts.items()})
 
 
+def _rule_outcomes(spark: SparkSession, cfg: Config, s: checks.Scope, rule) -> list[DqOutcome]:
+    """One rule over the scope: one small Spark job (DQ04: the reconciliation identities)."""
+    if rule.check == "reconcile":
+        return reconcile(spark, cfg, [s.date] if s.date else [], [s.month] if s.month else [])
+    if rule.check == "key_unique":
+        df = checks.key_unique(s, rule, silver_keys())
+    elif rule.check == "grain":
+        df = checks.grain(s, rule, gold_grains(cfg))
+    else:
+        df = checks.KINDS[rule.check](s, rule)
+    return [DqOutcome(rule.id, r.table_name, r.partition or "", rule.severity, bool(r.passed), r.observed or "",
+                      r.expected or "", r.detail or "") for r in df.collect()]
+
+
 def evaluate(spark: SparkSession, cfg: Config, s: checks.Scope) -> list[DqOutcome]:
-    """Every rule of conf/quality.yaml over the scope: one Spark job for the table checks, then DQ04."""
-    frames, outcomes = [], []
-    for rule in cfg.section("quality").values():
-        if rule.check == "reconcile":
-            outcomes += reconcile(spark, cfg, [s.date] if s.date else [], [s.month] if s.month else [])
-            continue
-        if rule.check == "key_unique":
-            df = checks.key_unique(s, rule, silver_keys())
-        elif rule.check == "grain":
-            df = checks.grain(s, rule, gold_grains(cfg))
-        else:
-            df = checks.KINDS[rule.check](s, rule)
-        frames.append(df.select(F.lit(rule.id).alias("rule_id"), F.lit(rule.severity).alias("severity"), "*"))
-    # one small job per rule: a single union of every rule over every table makes a plan so large that Spark
-    # spends minutes analysing it
-    got = [DqOutcome(r.rule_id, r.table_name, r.partition or "", r.severity, bool(r.passed), r.observed or "",
-                     r.expected or "", r.detail or "") for f in frames for r in f.collect()]
-    return sorted(got, key=lambda o: (o.rule_id, o.table_name, o.partition)) + outcomes
+    """Every rule of conf/quality.yaml over the scope, a few rules at a time (dq.parallelism threads, one session).
+
+    One job per rule: a single union of every rule over every table makes a plan so large that Spark spends minutes
+    analysing it. Table checks come sorted (rule, table, partition), the reconciliation identities after them."""
+    rules = list(cfg.section("quality").values())
+    with ThreadPoolExecutor(max_workers=cfg.env.dq_parallelism, thread_name_prefix="dq") as pool:
+        per_rule = list(pool.map(lambda r: _rule_outcomes(spark, cfg, s, r), rules))
+    table = [o for rule, got in zip(rules, per_rule, strict=True) if rule.check != "reconcile" for o in got]
+    recon = [o for rule, got in zip(rules, per_rule, strict=True) if rule.check == "reconcile" for o in got]
+    return sorted(table, key=lambda o: (o.rule_id, o.table_name, o.partition)) + recon
 
 
 def write(spark: SparkSession, cfg: Config, run: audit.Run, outcomes: list[DqOutcome]) -> None:
