@@ -83,8 +83,9 @@ def evaluate(spark: SparkSession, cfg: Config, s: checks.Scope) -> list[DqOutcom
     rules = list(cfg.section("quality").values())
     with ThreadPoolExecutor(max_workers=cfg.env.dq_parallelism, thread_name_prefix="dq") as pool:
         per_rule = list(pool.map(lambda r: _rule_outcomes(spark, cfg, s, r), rules))
-    table = [o for rule, got in zip(rules, per_rule, strict=True) if rule.check != "reconcile" for o in got]
-    recon = [o for rule, got in zip(rules, per_rule, strict=True) if rule.check == "reconcile" for o in got]
+    table, recon = [], []
+    for rule, got in zip(rules, per_rule, strict=True):
+        (recon if rule.check == "reconcile" else table).extend(got)
     return sorted(table, key=lambda o: (o.rule_id, o.table_name, o.partition)) + recon
 
 
