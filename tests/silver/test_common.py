@@ -11,6 +11,7 @@ import pytest
 from chispa import assert_df_equality
 from csqm.config import DEFAULT_CONF_DIR, ConfigError
 from csqm.silver.common import (
+    ScopedSnapshots,
     count_earlier_within,
     current_state,
     earlier_within,
@@ -146,7 +147,10 @@ P9 = ("C3", "0531", "370103", "U", "FIX", "PUB", "PUB_IND", "SILVER", "POST", "U
 UNKNOWN = (None, "9999", "999999", "UNK", "UNK", "UNK", "UNK", "UNK", "UNK", "UNK", "UNK", None)
 
 
-def test_enrich_matches_by_prod_then_number_with_own_values_and_geography(spark):
+@pytest.mark.parametrize("scoped", [False, True], ids=["full-build", "scoped-build"])
+def test_enrich_matches_by_prod_then_number_with_own_values_and_geography(spark, scoped):
+    """A scoped build (ScopedSnapshots: only the snapshot rows the events can match) enriches exactly like a full one;
+    H2 has two snapshot rows, and the smallest prod_inst_id must still win."""
     subs = spark.createDataFrame([
         ("201302", "P1", "H1", *P1, 1), ("201302", "P0", "H2", *P0, 1), ("201302", "P9", "H2", *P9, 1),
         ("201301", "P5", "H3", *P9, 1), ("201302", "P7", None, *P9, 0),
@@ -163,7 +167,7 @@ def test_enrich_matches_by_prod_then_number_with_own_values_and_geography(spark)
     ], "ev_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, ref_month_id STRING, cust_id STRING, "
        "city_code STRING, county_code STRING, urban_rural STRING, product_line STRING, vip_level STRING")
     own = ("cust_id", "city_code", "county_code", "urban_rural", "product_line")
-    out = enrich(events, subs, own)
+    out = enrich(events, ScopedSnapshots(subs) if scoped else subs, own)
 
     def e(ev, prod, h, ref, attrs):
         return (ev, prod, h, ref, *attrs)

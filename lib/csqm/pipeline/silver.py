@@ -82,6 +82,11 @@ class SilverInputs:
             return self.scope.kept(module)
         return _empty(self, module.DDL)
 
+    def subscribers(self) -> DataFrame | common.ScopedSnapshots:
+        """slv_subscriber_m for enrichment; a scoped build gets only the snapshot rows its events can match."""
+        snapshots = self.built[subscriber.TABLE]
+        return snapshots if self.scope is None else common.ScopedSnapshots(snapshots)
+
     def thresholds(self) -> DataFrame:
         return io.read(self.spark, self.cfg, THRESHOLDS)
 
@@ -103,31 +108,31 @@ def _empty(i: SilverInputs, ddl: str) -> DataFrame:
 # Build order of silver.md §0.6; each entry: table module and how its inputs are wired.
 BUILDERS: list[tuple[object, Callable[[SilverInputs], DataFrame]]] = [
     (subscriber, _subscribers),
-    (refund, lambda i: refund.build(cur=i.cur("BILL_ADJ"), subscribers=i.built["slv_subscriber_m"],
+    (refund, lambda i: refund.build(cur=i.cur("BILL_ADJ"), subscribers=i.subscribers(),
                                     thresholds=i.thresholds(), salt=i.salt)),
-    (complaint, lambda i: complaint.build(cur=i.cur("CS_SHEET"), subscribers=i.built["slv_subscriber_m"],
+    (complaint, lambda i: complaint.build(cur=i.cur("CS_SHEET"), subscribers=i.subscribers(),
                                           thresholds=i.thresholds(), refunds=i.built["slv_refund_event_d"],
                                           salt=i.salt)),
-    (fault, lambda i: fault.build(cur=i.cur("FLT_TICKET"), subscribers=i.built["slv_subscriber_m"],
+    (fault, lambda i: fault.build(cur=i.cur("FLT_TICKET"), subscribers=i.subscribers(),
                                   thresholds=i.thresholds(), complaints=i.built["slv_complaint_event_d"],
                                   salt=i.salt)),
     (order, lambda i: order.build(cur=i.cur("SP_ORDER"), steps_cur=i.cur("SP_STEP"),
-                                  subscribers=i.built["slv_subscriber_m"], thresholds=i.thresholds(), salt=i.salt)),
+                                  subscribers=i.subscribers(), thresholds=i.thresholds(), salt=i.salt)),
     (step, lambda i: step.build(cur=i.cur("SP_STEP"), orders=i.built["slv_provision_order_d"])),
     (contact, lambda i: contact.build(calls=i.cur("CC_CALL"), halls=i.cur("HALL_QUEUE"), elogs=i.cur("EC_LOG"),
-                                      subscribers=i.built["slv_subscriber_m"], salt=i.salt)),
-    (echannel, lambda i: echannel.build(cur=i.cur("EC_LOG"), subscribers=i.built["slv_subscriber_m"],
+                                      subscribers=i.subscribers(), salt=i.salt)),
+    (echannel, lambda i: echannel.build(cur=i.cur("EC_LOG"), subscribers=i.subscribers(),
                                         salt=i.salt)),
-    (newuser, lambda i: newuser.build(cur=i.cur("SMS_CALLBACK"), subscribers=i.built["slv_subscriber_m"],
+    (newuser, lambda i: newuser.build(cur=i.cur("SMS_CALLBACK"), subscribers=i.subscribers(),
                                       salt=i.salt)),
-    (proactive, lambda i: proactive.build(cur=i.cur("OB_TASK"), subscribers=i.built["slv_subscriber_m"],
+    (proactive, lambda i: proactive.build(cur=i.cur("OB_TASK"), subscribers=i.subscribers(),
                                           thresholds=i.thresholds(), complaints=i.built["slv_complaint_event_d"],
                                           salt=i.salt)),
     (appeal, lambda i: appeal.build(cur=i.cur("APPEAL"), bulletin=i.bulletin(),
                                     complaints=i.built["slv_complaint_event_d"],
-                                    subscribers=i.built["slv_subscriber_m"], salt=i.salt)),
+                                    subscribers=i.subscribers(), salt=i.salt)),
     (escalation, lambda i: escalation.build(cur=i.cur("ESCAL"), complaints=i.built["slv_complaint_event_d"],
-                                            subscribers=i.built["slv_subscriber_m"], salt=i.salt)),
+                                            subscribers=i.subscribers(), salt=i.salt)),
     (points_balance, lambda i: points_balance.build(cur=i.cur("PTS_BAL"), salt=i.salt)),
     (points_txn, lambda i: points_txn.build(cur=i.cur("PTS_TXN"), balances=i.built["slv_points_balance_m"])),
     (points_exch, lambda i: points_exch.build(cur=i.cur("PTS_EXCH"), salt=i.salt)),

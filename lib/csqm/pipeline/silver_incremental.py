@@ -131,7 +131,8 @@ class KeyScope:
     frames: dict[str, DataFrame]
 
     def current(self, spec: InterfaceSpec, bronze: DataFrame) -> DataFrame:
-        return sc.restricted_current(bronze, spec.key, self.frames[spec.ifcode])
+        # materialised: the build reads it more than once (its rows, and the keys enrich matches snapshots on)
+        return _keep(sc.restricted_current(bronze, spec.key, self.frames[spec.ifcode]))
 
     def kept(self, module) -> DataFrame:
         raise ValueError(f"{module.TABLE}: kept() is for monthly snapshots")

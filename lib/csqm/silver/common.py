@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -133,10 +134,27 @@ UNKNOWN_MEMBER: dict[str, str | None] = {c: "UNK" for c in SNAPSHOT_COLUMNS} | {
     "city_code": "9999", "county_code": "999999", "cust_id": None, "tenure_months": None}
 
 
-def enrich(events: DataFrame, subscribers: DataFrame, own: Sequence[str], *, number_hash_col: str = "acc_nbr_hash",
-           prod_col: str = "prod_inst_id") -> DataFrame:
+@dataclass(frozen=True)
+class ScopedSnapshots:
+    """slv_subscriber_m handed to a build restricted to a few keys (an incremental run): enrich first keeps only the
+    snapshot rows whose (month, prod_inst_id) or (month, number) an event has, so it shuffles those instead of every
+    snapshot of every month. A full build gets the plain DataFrame (its events match most snapshot rows anyway)."""
+
+    df: DataFrame
+
+
+def _matchable(subscribers: DataFrame, events: DataFrame, cols: Sequence[tuple[str, str]]) -> DataFrame:
+    """Snapshot rows whose (month_id, col) equals an event's (ref_month_id, event col); the event keys are few."""
+    keys = events.select(F.col("ref_month_id").alias("month_id"), *[F.col(e).alias(s) for s, e in cols]).distinct()
+    return subscribers.join(F.broadcast(keys), on=["month_id", *[s for s, _ in cols]], how="left_semi")
+
+
+def enrich(events: DataFrame, subscribers: DataFrame | ScopedSnapshots, own: Sequence[str], *,
+           number_hash_col: str = "acc_nbr_hash", prod_col: str = "prod_inst_id") -> DataFrame:
     """Block E: take the previous month-end snapshot's attributes (by prod_inst_id, else by number),
     own values first."""
+    scoped = isinstance(subscribers, ScopedSnapshots)
+    snapshots = subscribers.df if scoped else subscribers
     own = tuple(own)
     bad = [c for c in own if c not in SNAPSHOT_COLUMNS]
     if bad:
@@ -147,13 +165,15 @@ def enrich(events: DataFrame, subscribers: DataFrame, own: Sequence[str], *, num
     attrs = F.struct(*[F.col(c) for c in SNAPSHOT_COLUMNS])
     ev, matches = events, []
     if prod_col in events.columns:  # (a) the event's own product instance in ref_month_id
-        by_prod = subscribers.select(F.col("month_id").alias("__ep_m"), F.col("prod_inst_id").alias("__ep_k"),
+        rows = _matchable(snapshots, events, [("prod_inst_id", prod_col)]) if scoped else snapshots
+        by_prod = rows.select(F.col("month_id").alias("__ep_m"), F.col("prod_inst_id").alias("__ep_k"),
                                      attrs.alias("__ep"))
         ev = ev.join(by_prod, (F.col("ref_month_id") == F.col("__ep_m")) & (F.col(prod_col) == F.col("__ep_k")),
                      how="left")
         matches.append(F.col("__ep"))
     if number_hash_col in events.columns:  # (b) one row per (month, number): the smallest prod_inst_id
-        by_num = (subscribers.where(F.col("acc_nbr_hash").isNotNull())
+        rows = _matchable(snapshots, events, [("acc_nbr_hash", number_hash_col)]) if scoped else snapshots
+        by_num = (rows.where(F.col("acc_nbr_hash").isNotNull())
                   .groupBy(F.col("month_id").alias("__en_m"), F.col("acc_nbr_hash").alias("__en_k"))
                   .agg(F.min(F.struct(F.col("prod_inst_id").alias("p"), attrs.alias("a"))).alias("__en"))
                   .select("__en_m", "__en_k", F.col("__en.a").alias("__en")))
