@@ -82,7 +82,7 @@ class SilverInputs:
             return self.scope.kept(module)
         return _empty(self, module.DDL)
 
-    def subscribers(self) -> DataFrame | common.ScopedSnapshots:
+    def subscribers(self) -> common.Snapshots:
         """slv_subscriber_m for enrichment; a scoped build gets only the snapshot rows its events can match."""
         snapshots = self.built[subscriber.TABLE]
         return snapshots if self.scope is None else common.ScopedSnapshots(snapshots)

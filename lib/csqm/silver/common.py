@@ -143,13 +143,16 @@ class ScopedSnapshots:
     df: DataFrame
 
 
+Snapshots = DataFrame | ScopedSnapshots  # what a builder's `subscribers` is; it hands it to enrich unchanged
+
+
 def _matchable(subscribers: DataFrame, events: DataFrame, cols: Sequence[tuple[str, str]]) -> DataFrame:
     """Snapshot rows whose (month_id, col) equals an event's (ref_month_id, event col); the event keys are few."""
     keys = events.select(F.col("ref_month_id").alias("month_id"), *[F.col(e).alias(s) for s, e in cols]).distinct()
     return subscribers.join(F.broadcast(keys), on=["month_id", *[s for s, _ in cols]], how="left_semi")
 
 
-def enrich(events: DataFrame, subscribers: DataFrame | ScopedSnapshots, own: Sequence[str], *,
+def enrich(events: DataFrame, subscribers: Snapshots, own: Sequence[str], *,
            number_hash_col: str = "acc_nbr_hash", prod_col: str = "prod_inst_id") -> DataFrame:
     """Block E: take the previous month-end snapshot's attributes (by prod_inst_id, else by number),
     own values first."""

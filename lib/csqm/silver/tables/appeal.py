@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from csqm.silver.common import (
     E_DDL,
+    Snapshots,
     enrich,
     fen_to_yuan,
     flag,
@@ -85,7 +86,7 @@ def _derive(df: DataFrame) -> DataFrame:
     })
 
 
-def build(*, cur: DataFrame, bulletin: DataFrame, complaints: DataFrame, subscribers: DataFrame,
+def build(*, cur: DataFrame, bulletin: DataFrame, complaints: DataFrame, subscribers: Snapshots,
           salt: str) -> DataFrame:
     """Appeals of one month from brz_appeal, enriched from prev(M), counted per the bulletin, linked to complaints."""
     out = (cur.transform(pii_block, "acc_nbr", "acc_nbr", salt)

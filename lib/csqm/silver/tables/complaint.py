@@ -7,6 +7,7 @@ from pyspark.sql import functions as F
 
 from csqm.silver.common import (
     E_DDL,
+    Snapshots,
     count_earlier_within,
     enrich,
     flag,
@@ -108,7 +109,7 @@ def _refunds(df: DataFrame, refunds: DataFrame) -> DataFrame:
             .drop("__r_sheet", "__r_amount"))
 
 
-def build(*, cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame, refunds: DataFrame,
+def build(*, cur: DataFrame, subscribers: Snapshots, thresholds: DataFrame, refunds: DataFrame,
           salt: str) -> DataFrame:
     """Complaint/consult sheets from the current state of brz_cs_sheet, enriched, with limits, repeats and refunds."""
     out = (cur.transform(pii_block, "acc_nbr", "acc_nbr", salt)

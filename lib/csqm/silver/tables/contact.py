@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 
 from csqm.silver.common import (
     E_DDL,
+    Snapshots,
     enrich,
     flag,
     later_within,
@@ -147,7 +148,7 @@ def _repeat_48h(df: DataFrame) -> DataFrame:
                         eligible=answered, applies=answered, null_partition=0)
 
 
-def build(*, calls: DataFrame, halls: DataFrame, elogs: DataFrame, subscribers: DataFrame, salt: str) -> DataFrame:
+def build(*, calls: DataFrame, halls: DataFrame, elogs: DataFrame, subscribers: Snapshots, salt: str) -> DataFrame:
     """Union the three sources into one shape, then P, E and the 48 h repeat flag once over all contacts."""
     contacts = _hotline(calls).unionByName(_hall(halls)).unionByName(_ec_sessions(elogs))
     out = pii_block(contacts, "acc_nbr", salt=salt).transform(with_ref_month, "start_time")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from csqm.silver.common import E_DDL, enrich, fen_to_yuan, flag, pii_block, to_ddl, with_ref_month, yyyymmdd
+from csqm.silver.common import E_DDL, Snapshots, enrich, fen_to_yuan, flag, pii_block, to_ddl, with_ref_month, yyyymmdd
 
 TABLE = "slv_echannel_contact_d"
 KEY = ("elog_id",)
@@ -35,7 +35,7 @@ def _derive(cur: DataFrame) -> DataFrame:
             .withColumn("day_id", yyyymmdd("visit_time")))
 
 
-def build(*, cur: DataFrame, subscribers: DataFrame, salt: str) -> DataFrame:
+def build(*, cur: DataFrame, subscribers: Snapshots, salt: str) -> DataFrame:
     """Current EC_LOG rows with derived flags, P on acc_nbr and E (own city_code) from the prev. month-end snapshot."""
     out = pii_block(_derive(cur), "acc_nbr", salt=salt).transform(with_ref_month, "visit_time")
     out = enrich(out, subscribers, _OWN_E)

@@ -6,6 +6,7 @@ from pyspark.sql import functions as F
 
 from csqm.silver.common import (
     E_DDL,
+    Snapshots,
     enrich,
     fen_to_yuan,
     flag,
@@ -48,7 +49,7 @@ def _derive(df: DataFrame) -> DataFrame:
     })
 
 
-def build(*, cur: DataFrame, complaints: DataFrame, subscribers: DataFrame, salt: str) -> DataFrame:
+def build(*, cur: DataFrame, complaints: DataFrame, subscribers: Snapshots, salt: str) -> DataFrame:
     """Escalations of one month from brz_escal, enriched from prev(M), linked to earlier local complaints."""
     out = (cur.transform(pii_block, "acc_nbr", "acc_nbr", salt)
            .withColumn("ref_month_id", prev_month_id("month_id"))

@@ -7,6 +7,7 @@ from pyspark.sql import functions as F
 
 from csqm.silver.common import (
     E_DDL,
+    Snapshots,
     earlier_within,
     enrich,
     exists_other_in_range,
@@ -98,7 +99,7 @@ def _to_complaint(df: DataFrame, complaints: DataFrame) -> DataFrame:
             .drop("__tc_id"))
 
 
-def build(*, cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame, complaints: DataFrame,
+def build(*, cur: DataFrame, subscribers: Snapshots, thresholds: DataFrame, complaints: DataFrame,
           salt: str) -> DataFrame:
     """Fault tickets from the current state of brz_flt_ticket, enriched, with limits, repeats and the complaint link."""
     out = (cur.transform(pii_block, "acc_nbr", "acc_nbr", salt)

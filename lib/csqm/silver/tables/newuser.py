@@ -4,7 +4,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from csqm.silver.common import E_DDL, enrich, flag, pii_block, to_ddl, with_ref_month, yyyymmdd
+from csqm.silver.common import E_DDL, Snapshots, enrich, flag, pii_block, to_ddl, with_ref_month, yyyymmdd
 
 TABLE = "slv_newuser_sms_callback_d"
 KEY = ("callback_id",)
@@ -35,7 +35,7 @@ def _derive(cur: DataFrame) -> DataFrame:
             .withColumn("day_id", yyyymmdd("plan_date")))
 
 
-def build(*, cur: DataFrame, subscribers: DataFrame, salt: str) -> DataFrame:
+def build(*, cur: DataFrame, subscribers: Snapshots, salt: str) -> DataFrame:
     """Current SMS_CALLBACK rows with reply flags, P on acc_nbr and cert_nbr, E from the previous month-end snapshot."""
     out = pii_block(_derive(cur), "acc_nbr", salt=salt)
     out = pii_block(out, "cert_nbr", prefix="cert_nbr", salt=salt).transform(with_ref_month, "plan_date")

@@ -6,6 +6,7 @@ from pyspark.sql import functions as F
 
 from csqm.silver.common import (
     E_DDL,
+    Snapshots,
     batch_order,
     enrich,
     fen_to_yuan,
@@ -85,7 +86,7 @@ def _limits(df: DataFrame, thresholds: DataFrame) -> DataFrame:
     return df.withColumn("is_timely", F.when(ok, within_limit("net_sec", "time_limit_hours")))
 
 
-def build(*, cur: DataFrame, steps_cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame,
+def build(*, cur: DataFrame, steps_cur: DataFrame, subscribers: Snapshots, thresholds: DataFrame,
           salt: str) -> DataFrame:
     """Orders from the current state of brz_sp_order (+ current brz_sp_step rows), enriched, with limits and counts."""
     out = (cur.transform(_steps, steps_cur)

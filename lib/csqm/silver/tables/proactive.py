@@ -7,6 +7,7 @@ from pyspark.sql import functions as F
 
 from csqm.silver.common import (
     E_DDL,
+    Snapshots,
     enrich,
     flag,
     lookup_threshold,
@@ -75,7 +76,7 @@ def _cmpl_within_7d(tasks: DataFrame, complaints: DataFrame) -> DataFrame:
             .drop("__t_id", "__hit"))
 
 
-def build(*, cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame, complaints: DataFrame,
+def build(*, cur: DataFrame, subscribers: Snapshots, thresholds: DataFrame, complaints: DataFrame,
           salt: str) -> DataFrame:
     """Current OB_TASK rows with P, E (own city_code, product_line), the CALLBACK limit and the 7-day complaint flag."""
     out = pii_block(_derive(cur), "acc_nbr", salt=salt).transform(with_ref_month, "plan_date")

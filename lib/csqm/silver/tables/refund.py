@@ -6,6 +6,7 @@ from pyspark.sql import functions as F
 
 from csqm.silver.common import (
     E_DDL,
+    Snapshots,
     enrich,
     fen_to_yuan,
     lookup_threshold,
@@ -62,7 +63,7 @@ def _values(df: DataFrame) -> DataFrame:
     })
 
 
-def build(*, cur: DataFrame, subscribers: DataFrame, thresholds: DataFrame, salt: str) -> DataFrame:
+def build(*, cur: DataFrame, subscribers: Snapshots, thresholds: DataFrame, salt: str) -> DataFrame:
     """Refund events from the current state of brz_bill_adj, enriched from the previous month-end snapshot."""
     out = (cur.transform(pii_block, "acc_nbr", "acc_nbr", salt)
            .transform(with_ref_month, "apply_time")
