@@ -130,3 +130,29 @@ def test_contact_ids_round_trip_to_their_bronze_keys(spark):
     assert keys(src["CC_CALL"]) == {"C1"} and keys(src["HALL_QUEUE"]) == {"T1"}
     assert keys(src["EC_LOG"]) == {("APP", "s:with:colons"), ("WEB", "s2")}
     assert sc.contact_ids() is None
+
+
+def test_only_a_small_scope_enriches_from_the_matching_snapshot_rows(spark, cfg, snapshot_df):
+    """A full build and a big scope (a month re-enriched) join every snapshot row; a small scope gets ScopedSnapshots,
+    whose key set enrich broadcasts."""
+    from csqm.pipeline.silver import SilverInputs
+    from csqm.pipeline.silver_incremental import SCOPED_ENRICH_MAX_KEYS, IncrementalRun, KeyScope
+    from csqm.silver.common import ScopedSnapshots
+
+    snapshots = snapshot_df([])
+    inputs = SilverInputs(spark, cfg, "salt", built={"slv_subscriber_m": snapshots})
+    assert inputs.subscribers() is snapshots
+    inputs.scope = KeyScope({}, small=True)
+    got = inputs.subscribers()
+    assert isinstance(got, ScopedSnapshots) and got.df is snapshots
+    inputs.scope = KeyScope({}, small=False)
+    assert inputs.subscribers() is snapshots
+
+    seen = []
+    run = IncrementalRun(spark, cfg, None, print, False, inputs=inputs)
+    module = type("M", (), {"TABLE": "slv_refund_event_d", "KEY": ("adj_id",)})
+    few = spark.range(3).selectExpr("CAST(id AS STRING) AS adj_id")
+    many = spark.range(SCOPED_ENRICH_MAX_KEYS + 1).selectExpr("CAST(id AS STRING) AS adj_id")
+    for keys in (few, many):
+        run.build_on(module, lambda i, k=keys: seen.append(i.scope.small) or k, keys)
+    assert seen == [True, False]

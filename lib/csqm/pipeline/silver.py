@@ -83,9 +83,9 @@ class SilverInputs:
         return _empty(self, module.DDL)
 
     def subscribers(self) -> common.Snapshots:
-        """slv_subscriber_m for enrichment; a scoped build gets only the snapshot rows its events can match."""
+        """slv_subscriber_m for enrichment; a build scoped to few keys gets only the snapshot rows its events match."""
         snapshots = self.built[subscriber.TABLE]
-        return snapshots if self.scope is None else common.ScopedSnapshots(snapshots)
+        return common.ScopedSnapshots(snapshots) if self.scope is not None and self.scope.small else snapshots
 
     def thresholds(self) -> DataFrame:
         return io.read(self.spark, self.cfg, THRESHOLDS)

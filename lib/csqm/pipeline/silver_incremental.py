@@ -124,11 +124,17 @@ def _keep(df: DataFrame) -> DataFrame:
 # ---------------------------------------------------------------- restrictions handed to the builders
 
 
+# a scope of at most this many keys enriches from the snapshot rows its events match (a broadcast key set); a bigger
+# one (a month re-enriched after a late snapshot) joins every snapshot row, as a full build does
+SCOPED_ENRICH_MAX_KEYS = 200_000
+
+
 @dataclass
 class KeyScope:
     """Restriction of a daily table: per interface, the bronze key values (csqm.silver.scope.restricted_current)."""
 
     frames: dict[str, DataFrame]
+    small: bool = True
 
     def current(self, spec: InterfaceSpec, bronze: DataFrame) -> DataFrame:
         # materialised: the build reads it more than once (its rows, and the keys enrich matches snapshots on)
@@ -144,6 +150,7 @@ class MonthScope:
 
     months: list[str]
     stored: Callable[[object], DataFrame]
+    small: bool = True  # the monthly scoped tables are regulator appeals and escalations: few rows a month
 
     def current(self, spec: InterfaceSpec, bronze: DataFrame) -> DataFrame:
         return bronze.where(F.col(spec.partition_col).isin(self.months))
@@ -314,7 +321,7 @@ class IncrementalRun:
             frames = dict(sc.contact_sources(keys))
         else:
             frames = {c: keys.select(*cols) for c in ifcodes}
-        self.inputs.scope = KeyScope(frames)
+        self.inputs.scope = KeyScope(frames, small=keys.count() <= SCOPED_ENRICH_MAX_KEYS)
         try:
             df = build(self.inputs)
         finally:
