@@ -150,7 +150,7 @@ class MonthScope:
 
     months: list[str]
     stored: Callable[[object], DataFrame]
-    small: bool = True  # the monthly scoped tables are regulator appeals and escalations: few rows a month
+    small: bool = True  # the monthly scoped tables: regulator appeals and escalations (60 a month each at SF0.01)
 
     def current(self, spec: InterfaceSpec, bronze: DataFrame) -> DataFrame:
         return bronze.where(F.col(spec.partition_col).isin(self.months))
