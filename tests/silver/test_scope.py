@@ -119,6 +119,13 @@ def test_months_roll_over_the_year():
     assert sc.with_next_months(["201212", "201301", None]) == ["201212", "201301", "201302"]
 
 
+def test_in_months_keeps_the_days_of_those_months_only(spark):
+    days = spark.createDataFrame([(d,) for d in ("20121231", "20130101", "20130131", "20130201", "20130315")],
+                                 "day_id STRING")
+    assert keys(days.where(sc.in_months("day_id", ["201301", "201303"]))) == {"20130101", "20130131", "20130315"}
+    assert keys(days.where(sc.in_months("day_id", []))) == set()
+
+
 def test_contact_ids_round_trip_to_their_bronze_keys(spark):
     calls = spark.createDataFrame([("C1",)], "call_id STRING")
     halls = spark.createDataFrame([("T1",)], "ticket_id STRING")

@@ -313,15 +313,17 @@ class IncrementalRun:
         return sc.reenrich_keys(self.stored(module), module.KEY, self.month_frame(SUB))
 
     # ------------------------------------------------------------ builds
-    def build_on(self, module, build, keys: DataFrame) -> DataFrame:
-        """The table built on the current state of bronze restricted to the keys (and only those rows)."""
+    def build_on(self, module, build, keys: DataFrame, n_keys: int | None = None) -> DataFrame:
+        """The table built on the current state of bronze restricted to the keys (and only those rows); n_keys is
+        their count when the caller has it already."""
         cols = list(SCOPE_COLS.get(module.TABLE, module.KEY))
         ifcodes = NEEDS[module.TABLE].bronze
         if module.TABLE == contact.TABLE:
             frames = dict(sc.contact_sources(keys))
         else:
             frames = {c: keys.select(*cols) for c in ifcodes}
-        self.inputs.scope = KeyScope(frames, small=keys.count() <= SCOPED_ENRICH_MAX_KEYS)
+        n = keys.count() if n_keys is None else n_keys
+        self.inputs.scope = KeyScope(frames, small=n <= SCOPED_ENRICH_MAX_KEYS)
         try:
             df = build(self.inputs)
         finally:
@@ -434,9 +436,11 @@ def _scope_proactive(r: IncrementalRun, build) -> sc.KeySet:
 
 def _scope_points_txn(r: IncrementalRun, build) -> sc.KeySet:
     months = sc.with_next_months(r.months.get(points_balance.TABLE) or [])
-    frame = r.spark.createDataFrame([(m,) for m in months], "month_id STRING") if months else None
-    by_month = sc.keys_with_values(r.stored(points_txn), points_txn.KEY, "month_id", frame)
-    return sc.union_keys([r.bronze_keys("PTS_TXN", ["txn_id"]), by_month], points_txn.KEY)
+    recity = None
+    if months:  # stored rows of M and M+1 whose customer city C() moved with the new balances
+        stored = r.stored(points_txn).where(sc.in_months("day_id", months))
+        recity = points_txn.recity(stored, r.inputs.built[points_balance.TABLE])
+    return sc.union_keys([r.bronze_keys("PTS_TXN", ["txn_id"]), recity], points_txn.KEY)
 
 
 def _scope_points_exch(r: IncrementalRun, build) -> sc.KeySet:
@@ -546,7 +550,7 @@ def run_incremental(spark: SparkSession, cfg: Config, run: audit.Run, log: Calla
                 keys = _keep(keys)
                 n_keys = keys.count()
             if n_keys:
-                parts, n_rows = _write_rows(r, module, r.build_on(module, build, keys), keys)
+                parts, n_rows = _write_rows(r, module, r.build_on(module, build, keys, n_keys), keys)
             what = f"INCR {n_keys} keys in scope, {n_rows} rows changed"
         r.inputs.built[table] = io.read(spark, cfg, table).drop(*AUDIT_COLS)
         changed[table] = parts

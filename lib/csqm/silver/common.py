@@ -146,10 +146,10 @@ class ScopedSnapshots:
 Snapshots = DataFrame | ScopedSnapshots  # what a builder's `subscribers` is; it hands it to enrich unchanged
 
 
-def _matchable(subscribers: DataFrame, events: DataFrame, cols: Sequence[tuple[str, str]]) -> DataFrame:
-    """Snapshot rows whose (month_id, col) equals an event's (ref_month_id, event col); the event keys are few."""
-    keys = events.select(F.col("ref_month_id").alias("month_id"), *[F.col(e).alias(s) for s, e in cols]).distinct()
-    return subscribers.join(F.broadcast(keys), on=["month_id", *[s for s, _ in cols]], how="left_semi")
+def _matchable(subscribers: DataFrame, events: DataFrame, col: str, event_col: str) -> DataFrame:
+    """Snapshot rows whose (month_id, col) equals an event's (ref_month_id, event_col); the event keys are few."""
+    keys = events.select(F.col("ref_month_id").alias("month_id"), F.col(event_col).alias(col)).distinct()
+    return subscribers.join(F.broadcast(keys), on=["month_id", col], how="left_semi")
 
 
 def enrich(events: DataFrame, subscribers: Snapshots, own: Sequence[str], *,
@@ -168,14 +168,14 @@ def enrich(events: DataFrame, subscribers: Snapshots, own: Sequence[str], *,
     attrs = F.struct(*[F.col(c) for c in SNAPSHOT_COLUMNS])
     ev, matches = events, []
     if prod_col in events.columns:  # (a) the event's own product instance in ref_month_id
-        rows = _matchable(snapshots, events, [("prod_inst_id", prod_col)]) if scoped else snapshots
+        rows = _matchable(snapshots, events, "prod_inst_id", prod_col) if scoped else snapshots
         by_prod = rows.select(F.col("month_id").alias("__ep_m"), F.col("prod_inst_id").alias("__ep_k"),
                                      attrs.alias("__ep"))
         ev = ev.join(by_prod, (F.col("ref_month_id") == F.col("__ep_m")) & (F.col(prod_col) == F.col("__ep_k")),
                      how="left")
         matches.append(F.col("__ep"))
     if number_hash_col in events.columns:  # (b) one row per (month, number): the smallest prod_inst_id
-        rows = _matchable(snapshots, events, [("acc_nbr_hash", number_hash_col)]) if scoped else snapshots
+        rows = _matchable(snapshots, events, "acc_nbr_hash", number_hash_col) if scoped else snapshots
         by_num = (rows.where(F.col("acc_nbr_hash").isNotNull())
                   .groupBy(F.col("month_id").alias("__en_m"), F.col("acc_nbr_hash").alias("__en_k"))
                   .agg(F.min(F.struct(F.col("prod_inst_id").alias("p"), attrs.alias("a"))).alias("__en"))

@@ -157,6 +157,12 @@ def with_next_months(months: Iterable[str]) -> list[str]:
     return month_values([*ms, *(next_month(m) for m in ms)])
 
 
+def in_months(day_col: str, months: Iterable[str]) -> Column:
+    """A yyyymmdd column within the months, as ranges so that a day_id partition column prunes."""
+    ranges = [(F.col(day_col) >= f"{m}01") & (F.col(day_col) <= f"{m}31") for m in month_values(months)]
+    return reduce(lambda a, b: a | b, ranges, F.lit(False))
+
+
 # ---------------------------------------------------------------- contacts (silver.md §7)
 
 CALL, HALL, EC = "CC:", "HQ:", "EC:"

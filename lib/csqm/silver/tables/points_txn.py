@@ -36,6 +36,14 @@ def _attr_city(df: DataFrame, balances: DataFrame) -> DataFrame:
             .drop("__cm_m", "__cm_k", "__cm_city", "__pm_m", "__pm_k", "__pm_city"))
 
 
+def recity(stored: DataFrame, balances: DataFrame) -> DataFrame:
+    """Keys of stored rows whose attr_city_code C() gives otherwise on these balances: after a PTS_BAL month arrives
+    (silver.md §13) only those rows change, not every transaction of M and M+1."""
+    was = stored.select(*KEY, "cust_id", "month_id", F.col("attr_city_code").alias("__was"))
+    return (was.transform(_attr_city, balances)
+            .where(~F.col("attr_city_code").eqNullSafe(F.col("__was"))).select(*KEY))
+
+
 def build(*, cur: DataFrame, balances: DataFrame) -> DataFrame:
     """Points transactions from the current state of brz_pts_txn and slv_points_balance_m of M and prev(M)."""
     out = (cur.withColumns({"day_id": yyyymmdd("txn_time"), "month_id": yyyymm("txn_time"),
