@@ -31,6 +31,15 @@ def test_changed_bronze_rows_name_keys_of_the_replaced_batch(spark):
     assert keys(sc.changed_bronze_rows(now, None, ["k"])) == {"k1", "k3"}
 
 
+def test_semi_broadcasts_only_a_small_key_set(spark):
+    rows = spark.createDataFrame([("a", 1), ("b", 2), ("c", 3)], "k STRING, v INT")
+    wanted = spark.createDataFrame([("a",), ("c",), ("z",)], "k STRING")
+    for small in (True, False):
+        out = sc.semi(rows, wanted, small=small)
+        assert keys(out, "k") == {"a", "c"}
+        assert ("strategy=broadcast" in out._jdf.queryExecution().analyzed().toString()) is small
+
+
 def test_restricted_current_is_the_current_state_over_all_batches(spark, bronze_df):
     """k1 has an older version in another batch: the restriction keeps ALL its batches, then picks the latest."""
     rows = bronze_df("CS_SHEET", [
@@ -143,7 +152,7 @@ def test_only_a_small_scope_enriches_from_the_matching_snapshot_rows(spark, cfg,
     """A full build and a big scope (a month re-enriched) join every snapshot row; a small scope gets ScopedSnapshots,
     whose key set enrich broadcasts."""
     from csqm.pipeline.silver import SilverInputs
-    from csqm.pipeline.silver_incremental import SCOPED_ENRICH_MAX_KEYS, IncrementalRun, KeyScope
+    from csqm.pipeline.silver_incremental import SMALL_SCOPE_KEYS, IncrementalRun, KeyScope
     from csqm.silver.common import ScopedSnapshots
 
     snapshots = snapshot_df([])
@@ -159,7 +168,7 @@ def test_only_a_small_scope_enriches_from_the_matching_snapshot_rows(spark, cfg,
     run = IncrementalRun(spark, cfg, None, print, False, inputs=inputs)
     module = type("M", (), {"TABLE": "slv_refund_event_d", "KEY": ("adj_id",)})
     few = spark.range(3).selectExpr("CAST(id AS STRING) AS adj_id")
-    many = spark.range(SCOPED_ENRICH_MAX_KEYS + 1).selectExpr("CAST(id AS STRING) AS adj_id")
+    many = spark.range(SMALL_SCOPE_KEYS + 1).selectExpr("CAST(id AS STRING) AS adj_id")
     for keys in (few, many):
         run.build_on(module, lambda i, k=keys: seen.append(i.scope.small) or k, keys)
     assert seen == [True, False]

@@ -124,9 +124,10 @@ def _keep(df: DataFrame) -> DataFrame:
 # ---------------------------------------------------------------- restrictions handed to the builders
 
 
-# a scope of at most this many keys enriches from the snapshot rows its events match (a broadcast key set); a bigger
-# one (a month re-enriched after a late snapshot) joins every snapshot row, as a full build does
-SCOPED_ENRICH_MAX_KEYS = 200_000
+# a scope of at most this many keys is small: its key sets are broadcast and it enriches from the snapshot rows its
+# events match; a bigger one (a month re-enriched after a late snapshot, a day's contacts at SF1) is joined by
+# shuffle and joins every snapshot row, as a full build does
+SMALL_SCOPE_KEYS = 200_000
 
 
 @dataclass
@@ -138,7 +139,7 @@ class KeyScope:
 
     def current(self, spec: InterfaceSpec, bronze: DataFrame) -> DataFrame:
         # materialised: the build reads it more than once (its rows, and the keys enrich matches snapshots on)
-        return _keep(sc.restricted_current(bronze, spec.key, self.frames[spec.ifcode]))
+        return _keep(sc.restricted_current(bronze, spec.key, self.frames[spec.ifcode], self.small))
 
     def kept(self, module) -> DataFrame:
         raise ValueError(f"{module.TABLE}: kept() is for monthly snapshots")
@@ -322,21 +323,22 @@ class IncrementalRun:
             frames = dict(sc.contact_sources(keys))
         else:
             frames = {c: keys.select(*cols) for c in ifcodes}
-        n = keys.count() if n_keys is None else n_keys
-        self.inputs.scope = KeyScope(frames, small=n <= SCOPED_ENRICH_MAX_KEYS)
+        small = (keys.count() if n_keys is None else n_keys) <= SMALL_SCOPE_KEYS
+        self.inputs.scope = KeyScope(frames, small)
         try:
             df = build(self.inputs)
         finally:
             self.inputs.scope = None
-        return sc.semi(df, keys.select(*cols))
+        return sc.semi(df, keys.select(*cols), small=small)
 
     def closure(self, module, build, seeds: sc.KeySet, subject: Callable[[], Column]) -> sc.KeySet:
         """Seeds plus the stored rows sharing a window subject with a seed's old or new row."""
         if seeds is None:
             return None
         seeds = _keep(seeds)
-        rebuilt = self.build_on(module, build, seeds)
-        return sc.subject_closure(seeds, module.KEY, subject, self.stored(module), rebuilt)
+        n = seeds.count()
+        rebuilt = self.build_on(module, build, seeds, n)
+        return sc.subject_closure(seeds, module.KEY, subject, self.stored(module), rebuilt, n <= SMALL_SCOPE_KEYS)
 
     # ------------------------------------------------------------ modes
     def full_reason(self, module) -> str | None:
@@ -478,7 +480,7 @@ def _month_scope(r: IncrementalRun, module) -> list[str]:
 # ---------------------------------------------------------------- writing
 
 
-def _write_rows(r: IncrementalRun, module, new: DataFrame, keys: DataFrame) -> tuple[list[str], int]:
+def _write_rows(r: IncrementalRun, module, new: DataFrame, keys: DataFrame, n_keys: int) -> tuple[list[str], int]:
     """Compare the rebuilt rows of the scope with the stored ones and write the differing rows in one commit.
 
     The commit replaces exactly the partitions a change touches (the old partition of a changed or vanished row,
@@ -488,7 +490,7 @@ def _write_rows(r: IncrementalRun, module, new: DataFrame, keys: DataFrame) -> t
     table, part, key = module.TABLE, module.PARTITION, list(module.KEY)
     scope_cols = list(SCOPE_COLS.get(table, key))
     cols = [f.name for f in StructType.fromDDL(module.DDL).fields]
-    old = sc.semi(r.stored(module), keys, scope_cols)
+    old = sc.semi(r.stored(module), keys, scope_cols, small=n_keys <= SMALL_SCOPE_KEYS)
     diff = _keep(sc.row_changes(old, new, key, cols))
     stats = diff.agg(F.count(F.lit(1)).alias("n"), F.count(F.col(sc.NEW)).alias("n_new"),
                      F.collect_set(F.col(f"{sc.OLD}.{part}")).alias("old_parts"),
@@ -498,7 +500,9 @@ def _write_rows(r: IncrementalRun, module, new: DataFrame, keys: DataFrame) -> t
     r.changes[table] = diff
     touched = sorted(set(stats.old_parts) | set(stats.new_parts))
     where = f"{part} IN ({', '.join(repr(p) for p in touched)})"
-    unchanged = io.read(r.spark, r.cfg, table, where).join(F.broadcast(diff.select(*key)), on=key, how="left_anti")
+    gone = diff.select(*key)
+    unchanged = io.read(r.spark, r.cfg, table, where).join(
+        F.broadcast(gone) if stats.n <= SMALL_SCOPE_KEYS else gone, on=key, how="left_anti")
     changed = diff.where(F.col(sc.NEW).isNotNull()).select(
         *[F.col(f"{sc.NEW}.{c}").alias(c) for c in cols],
         F.lit(r.run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
@@ -550,7 +554,7 @@ def run_incremental(spark: SparkSession, cfg: Config, run: audit.Run, log: Calla
                 keys = _keep(keys)
                 n_keys = keys.count()
             if n_keys:
-                parts, n_rows = _write_rows(r, module, r.build_on(module, build, keys, n_keys), keys)
+                parts, n_rows = _write_rows(r, module, r.build_on(module, build, keys, n_keys), keys, n_keys)
             what = f"INCR {n_keys} keys in scope, {n_rows} rows changed"
         r.inputs.built[table] = io.read(spark, cfg, table).drop(*AUDIT_COLS)
         changed[table] = parts

@@ -54,10 +54,16 @@ def keys_with_values(rows: DataFrame, key: Sequence[str], col: str, values: KeyS
     return None if hit is None else hit.select(*key).distinct()
 
 
-def semi(rows: DataFrame, keys: DataFrame, on: Sequence[str] | None = None) -> DataFrame:
-    """Rows whose `on` columns (default: every column of keys) are in the key set; the key set is broadcast."""
+def _hinted(keys: DataFrame, small: bool) -> DataFrame:
+    """A small key set is broadcast; a big one (millions of keys at scale) is left to the planner, which shuffles it
+    rather than building a hash table of it in the driver."""
+    return F.broadcast(keys) if small else keys
+
+
+def semi(rows: DataFrame, keys: DataFrame, on: Sequence[str] | None = None, small: bool = True) -> DataFrame:
+    """Rows whose `on` columns (default: every column of keys) are in the key set."""
     cols = list(on or keys.columns)
-    return rows.join(F.broadcast(keys.select(*cols).distinct()), on=cols, how="left_semi")
+    return rows.join(_hinted(keys.select(*cols).distinct(), small), on=cols, how="left_semi")
 
 
 # ---------------------------------------------------------------- bronze
@@ -69,7 +75,7 @@ def changed_bronze_rows(now_rows: DataFrame, then_rows: DataFrame | None, cols: 
     return union_keys([now_rows, then_rows], cols)
 
 
-def restricted_current(bronze: DataFrame, key: Sequence[str], scope: DataFrame) -> DataFrame:
+def restricted_current(bronze: DataFrame, key: Sequence[str], scope: DataFrame, small: bool = True) -> DataFrame:
     """Current state (sources.md §1.5) of the keys in scope, over ALL batches of those keys.
 
     The scope's columns are bronze columns. When they are part of the key, filtering before the current-state
@@ -78,9 +84,9 @@ def restricted_current(bronze: DataFrame, key: Sequence[str], scope: DataFrame) 
     their current state computed, and only then filtered to the scope."""
     cols = list(scope.columns)
     if set(cols) <= set(key):
-        return current_state(semi(bronze, scope), key)
-    ids = semi(bronze, scope).select(*key).distinct()
-    return semi(current_state(semi(bronze, ids), key), scope)
+        return current_state(semi(bronze, scope, small=small), key)
+    ids = semi(bronze, scope, small=small).select(*key).distinct()
+    return semi(current_state(semi(bronze, ids, small=small), key), scope, small=small)
 
 
 # ---------------------------------------------------------------- silver rows
@@ -123,7 +129,7 @@ def reenrich_keys(stored: DataFrame, key: Sequence[str], months: KeySet) -> KeyS
 
 
 def subject_closure(seeds: KeySet, key: Sequence[str], subject: Callable[[], Column], stored: DataFrame,
-                    rebuilt: DataFrame | None) -> KeySet:
+                    rebuilt: DataFrame | None, small: bool = True) -> KeySet:
     """Seeds plus the keys of every stored row sharing a window subject with a seed's stored or rebuilt row.
 
     A row outside the seeds keeps its subject (none of its inputs changed), so stored rows suffice to find the
@@ -131,10 +137,10 @@ def subject_closure(seeds: KeySet, key: Sequence[str], subject: Callable[[], Col
     if seeds is None:
         return None
     seeds = seeds.select(*key)
-    old = semi(stored, seeds).select(subject().alias("__s"))
+    old = semi(stored, seeds, small=small).select(subject().alias("__s"))
     new = rebuilt.select(subject().alias("__s")) if rebuilt is not None else None
     subjects = union_keys([old, new], ["__s"])
-    neighbours = stored.withColumn("__s", subject()).join(F.broadcast(subjects), on="__s", how="left_semi")
+    neighbours = semi(stored.withColumn("__s", subject()), subjects, small=small)
     return union_keys([seeds, neighbours], key)
 
 
