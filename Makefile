@@ -58,8 +58,9 @@ lint: setup ## static checks
 
 BENCH_SF      ?= 0.0001
 BENCH_HISTORY ?= 90
+BENCH_ARGS    ?=
 bench: setup ## benchmark the daily pipeline against the I/O floor (BENCH_SF=0.1 BENCH_HISTORY=90; docs/bench.md)
-	$(PY) -m bench.run $(foreach sf,$(BENCH_SF),--sf $(sf)) --history $(BENCH_HISTORY)
+	$(PY) -m bench.run $(foreach sf,$(BENCH_SF),--sf $(sf)) --history $(BENCH_HISTORY) $(BENCH_ARGS)
 
 DIST ?= dist
 

@@ -141,25 +141,40 @@ def print_day(d: dict) -> None:
     print(f"  (a) pipeline / I/O floor = {d['pipeline_over_floor']:.2f}")
 
 
-def bench(sf: float, history: int, start: str, out: Path, seed: int = 1) -> dict:
+def generated(cfg: Config, work: Path, params: dict, reuse: bool) -> float | None:
+    """Generate the source files into work/source (None: the ones of an earlier run with the same parameters are
+    reused); landing, lake and backup always start empty."""
+    source, stamp = work / "source", work / "source" / "params.json"
+    if reuse and stamp.exists() and json.loads(stamp.read_text()) == params:
+        for d in ("landing", "lake", "backup", "floor"):
+            shutil.rmtree(work / d, ignore_errors=True)
+        print(f"SF{params['sf']:g}: reusing the source files in {source} ({params})")
+        return None
+    shutil.rmtree(work, ignore_errors=True)
+    t0 = time.time()
+    gen = generate_landing(cfg, source, params["start"], params["days"], params["subscribers"], seed=params["seed"],
+                           redeliveries=False)
+    stamp.write_text(json.dumps(params))
+    t_gen = time.time() - t0
+    print(f"SF{params['sf']:g}: {params['subscribers']:,} subscribers, {params['days']} days generated "
+          f"({gen.rows:,} rows, {gen.bytes / 1e6:.1f} MB) in {t_gen:.1f}s")
+    return t_gen
+
+
+def bench(sf: float, history: int, start: str, out: Path, seed: int = 1, reuse: bool = False) -> dict:
     """One scale factor: generate, time day 31 (and day `history`), return the figures."""
     work = out / "work" / f"sf{sf:g}"
-    shutil.rmtree(work, ignore_errors=True)
     source = work / "source"
     cfg = load_config(overrides={"landing_root": str(work / "landing"), "lake_root": str(work / "lake"),
                                  "backup_root": str(work / "backup")})
     subscribers = max(100, round(sf * SF1_SUBSCRIBERS))
     days = max(31, history)
-    t0 = time.time()
-    gen = generate_landing(cfg, source, start, days, subscribers, seed=seed, redeliveries=False)
-    t_gen = time.time() - t0
-    print(f"SF{sf:g}: {subscribers:,} subscribers, {days} days generated ({gen.rows:,} rows, {gen.bytes / 1e6:.1f} MB)"
-          f" in {t_gen:.1f}s")
+    params = {"sf": sf, "subscribers": subscribers, "days": days, "start": start, "seed": seed}
+    t_gen = generated(cfg, work, params, reuse)
     spark = get_spark(cfg.env)
     t_all = time.time()
-    res = {"sf": sf, "subscribers": subscribers, "days": days, "master": cfg.env.master,
-           "cores": os.cpu_count(), "generate_seconds": round(t_gen, 1), "day31": timed_day(spark, cfg, source,
-                                                                                             start, 31, work)}
+    res = {"sf": sf, "subscribers": subscribers, "days": days, "master": cfg.env.master, "cores": os.cpu_count(),
+           "generate_seconds": t_gen and round(t_gen, 1), "day31": timed_day(spark, cfg, source, start, 31, work)}
     print_day(res["day31"])
     if history > 31:
         res[f"day{history}"] = late = timed_day(spark, cfg, source, start, history, work)
@@ -181,9 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--history", type=int, default=90, help="days of history for ratio (b); 31 skips it")
     p.add_argument("--start", default="20130101")
     p.add_argument("--out", default="bench/out")
+    p.add_argument("--reuse-source", action="store_true",
+                   help="keep the source files an earlier run generated with the same parameters")
     ns = p.parse_args(argv)
     out = Path(ns.out).resolve()
-    results = [bench(sf, ns.history, ns.start, out) for sf in (ns.sf or [0.0001])]
+    results = [bench(sf, ns.history, ns.start, out, reuse=ns.reuse_source) for sf in (ns.sf or [0.0001])]
     if len(results) > 1:
         ordered = sorted(results, key=lambda r: r["sf"])
         small, big = ordered[0], ordered[-1]

@@ -30,3 +30,21 @@ def test_publish_delivers_daily_batches_on_their_day_and_monthly_ones_at_month_e
 def test_day_of_counts_from_the_start():
     assert (day_of("20130101", 1), day_of("20130101", 31), day_of("20130101", 90)) == (
         "20130101", "20130131", "20130331")
+
+
+def test_source_files_are_reused_only_for_the_same_parameters(cfg, tmp_path):
+    from bench.run import generated
+
+    work = tmp_path / "sf"
+    params = {"sf": 0.00001, "subscribers": 200, "days": 1, "start": "20130101", "seed": 1}
+    assert generated(cfg, work, params, reuse=True) is not None  # nothing to reuse yet
+    files = sorted(p.relative_to(work) for p in (work / "source").rglob("*.dat"))
+    stamp = {p: p.stat().st_mtime_ns for p in (work / "source").rglob("*.dat")}
+    (work / "lake").mkdir()
+    assert generated(cfg, work, params, reuse=True) is None
+    assert not (work / "lake").exists()
+    assert {p: p.stat().st_mtime_ns for p in (work / "source").rglob("*.dat")} == stamp
+    assert generated(cfg, work, {**params, "seed": 2}, reuse=True) is not None
+    assert sorted(p.relative_to(work) for p in (work / "source").rglob("*.dat")) == files
+    assert {p: p.stat().st_mtime_ns for p in (work / "source").rglob("*.dat")} != stamp
+    assert generated(cfg, work, {**params, "seed": 2}, reuse=False) is not None

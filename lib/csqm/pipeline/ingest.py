@@ -222,10 +222,12 @@ class Ingestor:
             "_data_date", F.regexp_extract("file_name", r"_([0-9]+)_[0-9]{3}\.dat$", 1))
         checked = parse.validate(records, spec, self.cfg.codes.gb_prefix()).withColumn(
             "_bad", F.col("reason_code").isNotNull())
-        # one window over all rows (quarantined rows rank apart and are never duplicates), kept for both writes
+        # one window over all rows (quarantined rows rank apart and are never duplicates), kept for both writes; on
+        # disk, not in the heap: a month-end SUBS or a backlog of daily batches is millions of rows (the columnar
+        # in-memory cache of a 30-day SF0.1 backlog ran a 2560m driver out of heap)
         marked = (parse.mark_duplicates(checked, spec, within=["_data_date", "_bad"])
                   .withColumn("_dup", F.col("_dup") & ~F.col("_bad"))
-                  .persist(StorageLevel.MEMORY_AND_DISK))
+                  .persist(StorageLevel.DISK_ONLY))
         try:
             return self._decide_and_write(spec, todo, marked)
         finally:

@@ -170,7 +170,7 @@ def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new:
             return []
         stored = stored.where(F.col(part).isin(only))
     old = _fingerprint(stored, part)
-    new = new.persist(StorageLevel.MEMORY_AND_DISK)
+    new = new.persist(StorageLevel.DISK_ONLY)  # a full build of a month of SUBS is millions of rows: not in the heap
     try:
         fresh = _fingerprint(new, part)
         if only is None and fresh:
