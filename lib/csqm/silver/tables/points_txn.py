@@ -20,20 +20,29 @@ DDL = (
 )
 
 
-def _customer_city(balances: DataFrame, alias: str) -> DataFrame:
-    """One cust_city_code per (month, customer); it is the same on all of the customer's rows of a month."""
-    return (balances.groupBy(F.col("month_id").alias(f"{alias}_m"), F.col("cust_id").alias(f"{alias}_k"))
-            .agg(F.min("cust_city_code").alias(f"{alias}_city")))
+def _customer_city(df: DataFrame, balances: DataFrame) -> DataFrame:
+    """One cust_city_code per (month, customer) of the months df's rows need (M and prev(M)); the city is the same on
+    all of a customer's rows of a month. Other months are not read: the balance table keeps 36 of them."""
+    months = df.select(F.col("month_id").alias("__m")).distinct()
+    wanted = months.select(F.col("__m").alias("month_id")).unionByName(
+        months.select(prev_month_id("__m").alias("month_id"))).distinct()
+    return (balances.join(F.broadcast(wanted), "month_id", "left_semi")
+            .groupBy("month_id", "cust_id").agg(F.min("cust_city_code").alias("city")))
+
+
+def _as(city: DataFrame, alias: str) -> DataFrame:
+    return city.select(*[F.col(c).alias(f"{alias}_{c}") for c in city.columns])
 
 
 def _attr_city(df: DataFrame, balances: DataFrame) -> DataFrame:
     """C(cust_id, M): the customer's city in M, else in prev(M), else 9999 (silver.md §13)."""
-    cur_m, prev_m = _customer_city(balances, "__cm"), _customer_city(balances, "__pm")
-    on_cur = (F.col("__cm_m") == F.col("month_id")) & (F.col("__cm_k") == F.col("cust_id"))
-    on_prev = (F.col("__pm_m") == prev_month_id("month_id")) & (F.col("__pm_k") == F.col("cust_id"))
+    city = _customer_city(df, balances)  # one aggregate, joined twice
+    cur_m, prev_m = _as(city, "__cm"), _as(city, "__pm")
+    on_cur = (F.col("__cm_month_id") == F.col("month_id")) & (F.col("__cm_cust_id") == F.col("cust_id"))
+    on_prev = (F.col("__pm_month_id") == prev_month_id("month_id")) & (F.col("__pm_cust_id") == F.col("cust_id"))
     return (df.join(cur_m, on_cur, how="left").join(prev_m, on_prev, how="left")
             .withColumn("attr_city_code", F.coalesce(F.col("__cm_city"), F.col("__pm_city"), F.lit(UNKNOWN_CITY)))
-            .drop("__cm_m", "__cm_k", "__cm_city", "__pm_m", "__pm_k", "__pm_city"))
+            .drop(*cur_m.columns, *prev_m.columns))
 
 
 def recity(stored: DataFrame, balances: DataFrame) -> DataFrame:
