@@ -354,3 +354,16 @@ def test_proactive_task_replanned_counts_on_the_new_day_only(gold, silver_df):
     assert _by_day(got, "pro_task_cnt", **care) == {"20130105": 1, "20130106": 1}
     assert _by_day(got, "pro_reach_den", **care) == {"20130105": 1, "20130106": 1}
     assert _by_day(got, "pro_reach_num", **care) == {"20130105": 1, "20130106": 0}
+
+
+def test_a_lookup_aggregates_only_the_periods_the_window_joins_to(catalog):
+    """CMPL_PER_10K's denominator: users of prev(month(D)); a day-keyed lookup is left unrestricted."""
+    from dataclasses import replace
+
+    from csqm.gold.engine import _lookup_periods
+
+    t, m = catalog.metric("CMPL_PER_10K")
+    lk = m.den.lookup
+    assert _lookup_periods(t, lk, ("20121231", "20130101", "20130131")) == ["201211", "201212"]
+    assert _lookup_periods(t, replace(lk, shift="same"), ("20130101", "20130201")) == ["201301", "201302"]
+    assert _lookup_periods(t, replace(lk, date="day_id"), ("20130101",)) is None

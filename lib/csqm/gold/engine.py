@@ -160,10 +160,28 @@ def _aggregate(t: GoldTable, sources: Mapping[str, DataFrame], w: Window) -> Dat
     return reduce(lambda a, b: a.join(b, [*keys, P], "full"), frames)
 
 
-def _lookup(t: GoldTable, rows: DataFrame, out: str, lk: Lookup, sources: Mapping[str, DataFrame]) -> DataFrame:
-    """A looked-up aggregate joined on (period key, by): it never adds a row; no match = 0 (README §6)."""
+def _prev_month(m: str) -> str:
+    y, mo = int(m[:4]), int(m[4:6])
+    return f"{y - 1:04d}12" if mo == 1 else f"{y:04d}{mo - 1:02d}"
+
+
+def _lookup_periods(t: GoldTable, lk: Lookup, parts: Sequence[str]) -> list[str] | None:
+    """The lookup periods the window's partitions join to (None: not worked out here, no restriction)."""
+    if not (t.period == "M" or is_month_col(lk.date)):
+        return None
+    months = {p[:6] for p in parts}
+    return sorted(_prev_month(m) for m in months) if lk.shift == "prev" else sorted(months)
+
+
+def _lookup(t: GoldTable, rows: DataFrame, out: str, lk: Lookup, sources: Mapping[str, DataFrame],
+            parts: Sequence[str]) -> DataFrame:
+    """A looked-up aggregate joined on (period key, by): it never adds a row; no match = 0 (README §6). Only the
+    periods the window joins to are aggregated (a month-keyed source such as slv_subscriber_m keeps 36 months)."""
     src = sources[lk.source]
     lp = F.substring(F.col(lk.date), 1, 6) if t.period == "M" or is_month_col(lk.date) else F.col(lk.date)
+    periods = _lookup_periods(t, lk, parts)
+    if periods is not None:
+        src = src.where(lp.isin(periods))
     agg = F.sum(F.when(_cond(lk.filter), F.expr(lk.value))) if lk.value else F.count(F.when(_cond(lk.filter), 1))
     looked = src.withColumn("_lk", lp).groupBy("_lk", *lk.by).agg(agg.alias(out))
     key = F.col(P) if t.period == "D" and not is_month_col(lk.date) else F.substring(F.col(P), 1, 6)
@@ -189,7 +207,8 @@ def _cast(m: Metric, part: Part | None) -> str:
     return "bigint"
 
 
-def _finish_metric(t: GoldTable, rows: DataFrame, m: Metric, sources: Mapping[str, DataFrame]) -> DataFrame:
+def _finish_metric(t: GoldTable, rows: DataFrame, m: Metric, sources: Mapping[str, DataFrame],
+                   parts: Sequence[str]) -> DataFrame:
     """Lookups, expressions, `only`, types and the rate of one metric."""
     c = m.code.lower()
     if m.kind != "RATIO":
@@ -202,7 +221,7 @@ def _finish_metric(t: GoldTable, rows: DataFrame, m: Metric, sources: Mapping[st
     for side, part in (("num", m.num), ("den", m.den)):
         col = f"{c}_{side}"
         if part.lookup:
-            rows = _lookup(t, rows, col, part.lookup, sources)
+            rows = _lookup(t, rows, col, part.lookup, sources, parts)
         elif part.expr:
             rows = rows.withColumn(col, F.coalesce(F.expr(part.expr), F.lit(0)))
         if m.only and (part.lookup or part.expr):
@@ -224,7 +243,7 @@ def compute(t: GoldTable, sources: Mapping[str, DataFrame], w: Window, finish: F
         return spark.createDataFrame([], schema_of(t))
     rows = _zero_missing(t, rows)
     for m in t.metrics:
-        rows = _finish_metric(t, rows, m, sources)
+        rows = _finish_metric(t, rows, m, sources, w.parts)
     if finish is not None:
         rows = finish(rows, sources)
     return rows.withColumnRenamed(P, t.partition).select(*[F.col(c) for c in t.columns])
