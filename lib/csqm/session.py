@@ -23,12 +23,6 @@ FIXED_CONF = {
 }
 
 
-# Environment of a JVM this module launches (local mode, notebooks, tests): glibc gives each thread its own malloc
-# arena, and a Spark JVM's many threads made 350-440 MB more peak RSS with the default (docs/bench.md, memory).
-# A value already set in the environment wins. On a cluster the profile sets spark.executorEnv.MALLOC_ARENA_MAX.
-LAUNCH_ENV = {"MALLOC_ARENA_MAX": "2"}
-
-
 def local_jars(jars_dir: str) -> list[str]:
     """The Delta jars fetched at set-up; fail clearly if set-up has not run."""
     jars = sorted(glob.glob(os.path.join(jars_dir, "*.jar")))
@@ -51,6 +45,4 @@ def get_spark(env: Env, extra_conf: dict[str, str] | None = None) -> SparkSessio
         conf["spark.jars"] = ",".join(local_jars(env.jars_dir))
     for k, v in conf.items():
         b = b.config(k, v)
-    for k, v in LAUNCH_ENV.items():  # read by the launcher when this call starts the JVM, unused otherwise
-        os.environ.setdefault(k, v)
     return b.getOrCreate()
