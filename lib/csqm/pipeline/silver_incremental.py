@@ -500,9 +500,9 @@ def _write_rows(r: IncrementalRun, module, new: DataFrame, keys: DataFrame, n_ke
     r.changes[table] = diff
     touched = sorted(set(stats.old_parts) | set(stats.new_parts))
     where = f"{part} IN ({', '.join(repr(p) for p in touched)})"
-    gone = diff.select(*key)
+    changed_keys = diff.select(*key)
     unchanged = io.read(r.spark, r.cfg, table, where).join(
-        F.broadcast(gone) if stats.n <= SMALL_SCOPE_KEYS else gone, on=key, how="left_anti")
+        F.broadcast(changed_keys) if stats.n <= SMALL_SCOPE_KEYS else changed_keys, on=key, how="left_anti")
     changed = diff.where(F.col(sc.NEW).isNotNull()).select(
         *[F.col(f"{sc.NEW}.{c}").alias(c) for c in cols],
         F.lit(r.run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
