@@ -208,3 +208,26 @@ def test_a_folder_waiting_past_the_limit_raises_late(spark, bad_lake):
     rows = io.read(spark, cfg, "ops_batch_log").where(
         f"ifcode = '{waiting.ifcode}' AND data_date = '{waiting.data_date}'").collect()
     assert [r.status for r in rows] == ["WAITING"]  # still one WAITING row for the folder
+
+
+def test_in_batch_duplicates_keep_the_latest_and_are_counted(spark, tmp_roots):
+    """Two good rows with one key: the later update_time is loaded, the other counted as a duplicate; a bad row with
+    the same key is quarantined, never a duplicate."""
+    from csqm.generate.bad import encode, valid_records, write_batch
+
+    cfg, spec, day = tmp_roots, tmp_roots.interface("HALL_QUEUE"), "20130106"
+    recs = valid_records(cfg, "HALL_QUEUE", day, 1200)   # one bad row stays under the reject rate
+    upd = spec.field_names.index("update_time")
+    older = list(recs[0])
+    older[upd] = str(int(recs[0][upd]) - 1)
+    bad = list(recs[0])[:-1]   # FIELD_COUNT
+    write_batch(cfg.env.landing_root, spec, day, [[encode(spec, r) for r in [older, *recs]], [encode(spec, bad)]])
+    res = run_ingest(spark, cfg, day).results
+    assert [(r.status, r.rows_total, r.rows_loaded, r.rows_quarantined, r.rows_dup) for r in res] == \
+        [("LOADED", 1202, 1200, 1, 1)]
+    key = spec.key[0]
+    got = io.read(spark, cfg, "brz_hall_queue", f"day_id = '{day}'")
+    assert got.count() == 1200
+    row = got.where(F.col(key) == recs[0][spec.field_names.index(key)]).select(
+        "_line_no", F.date_format("update_time", "yyyyMMddHHmmss").alias("t")).collect()
+    assert [tuple(r) for r in row] == [(2, recs[0][upd])]

@@ -102,6 +102,21 @@ def _by_date(values: dict[str, str]) -> Column:
     return out
 
 
+def _raw_only_if_bad(checked: DataFrame) -> DataFrame:
+    """Flag quarantined rows (_bad) and keep the raw line only for them: three copies of every line would triple
+    what is kept on disk, and good rows go to bronze as typed fields."""
+    bad = F.col("reason_code").isNotNull()
+    raw = {c: F.when(bad, F.col(c)) for c in ("raw_bytes", "raw_line")}
+    return checked.drop("rec").withColumns({"_bad": bad, **raw})
+
+
+def _has_duplicates(checked: DataFrame, spec: InterfaceSpec) -> bool:
+    """Whether two good rows of a batch share a key: a narrow count over the keys, so the usual batch without
+    duplicates is never sorted whole to rank them."""
+    groups = checked.where(~F.col("_bad")).groupBy("_data_date", *spec.key).count()
+    return not groups.where(F.col("count") > 1).isEmpty()
+
+
 def _in_scope(spec: InterfaceSpec, folder: str, date: str | None, month: str | None) -> bool:
     if not control.is_folder_date(folder, spec.freq):
         return False
@@ -220,18 +235,23 @@ class Ingestor:
                  .withColumn("file_seq", F.substring("file_name", -7, 3).cast("int")))
         records = parse.split_records(files).withColumn(
             "_data_date", F.regexp_extract("file_name", r"_([0-9]+)_[0-9]{3}\.dat$", 1))
-        checked = parse.validate(records, spec, self.cfg.codes.gb_prefix()).withColumn(
-            "_bad", F.col("reason_code").isNotNull())
-        # one window over all rows (quarantined rows rank apart and are never duplicates), kept for both writes; on
-        # disk, not in the heap: a month-end SUBS or a backlog of daily batches is millions of rows (the columnar
-        # in-memory cache of a 30-day SF0.1 backlog ran a 2560m driver out of heap)
-        marked = (parse.mark_duplicates(checked, spec, within=["_data_date", "_bad"])
-                  .withColumn("_dup", F.col("_dup") & ~F.col("_bad"))
-                  .persist(StorageLevel.DISK_ONLY))
+        # parsed once and kept for the counts and both writes; on disk, not in the heap: a month-end SUBS or a backlog
+        # of daily batches is millions of rows (the columnar in-memory cache of a 30-day SF0.1 backlog ran a 2560m
+        # driver out of heap)
+        checked = (parse.validate(records, spec, self.cfg.codes.gb_prefix())
+                   .transform(_raw_only_if_bad).persist(StorageLevel.DISK_ONLY))
         try:
-            return self._decide_and_write(spec, todo, marked)
+            if not _has_duplicates(checked, spec):
+                return self._decide_and_write(spec, todo, checked.withColumn("_dup", F.lit(False)))
+            # quarantined rows rank apart and are never duplicates
+            marked = (parse.mark_duplicates(checked, spec, within=["_data_date", "_bad"])
+                      .withColumn("_dup", F.col("_dup") & ~F.col("_bad")).persist(StorageLevel.DISK_ONLY))
+            try:
+                return self._decide_and_write(spec, todo, marked)
+            finally:
+                marked.unpersist()
         finally:
-            marked.unpersist()
+            checked.unpersist()
 
     def _decide_and_write(self, spec: InterfaceSpec, todo: list[Pending], checked: DataFrame) -> list[BatchResult]:
         """checked: every record with reason_code and _dup; one aggregation gives each batch's counts."""
