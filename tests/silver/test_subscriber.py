@@ -70,6 +70,10 @@ def test_subscriber_snapshot(spark, cfg, bronze_df, sha, expect_df, assert_schem
     ])
     assert_schema(out, subscriber.DDL)
     assert_rows_equal(out, expected)
+    # the pipeline's prev: offers() of the bronze months, no full build of them
+    lent = subscriber.offers(bronze_df("SUBS", feb_rows, "201302")).unionByName(
+        subscriber.offers(bronze_df("SUBS", [subs("S8", offer_id="O1")], "201301")))
+    assert_rows_equal(subscriber.build(cur=cur, prev=lent, salt=salt), expected)
 
     raw = {r[k] for r in mar_rows for k in ("acc_nbr", "cert_nbr") if r.get(k)}
     assert_no_raw(out.collect(), raw)

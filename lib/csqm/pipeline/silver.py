@@ -95,10 +95,10 @@ class SilverInputs:
 
 
 def _subscribers(i: SilverInputs) -> DataFrame:
-    # prev_offer_id of M needs only offer_id/is_arrive of prev(M), which a first pass without prev already has;
-    # months outside an incremental run's scope come from the stored table
-    first = subscriber.build(cur=i.cur("SUBS"), prev=_empty(i, subscriber.DDL), salt=i.salt)
-    return subscriber.build(cur=i.cur("SUBS"), prev=first.unionByName(i.kept(subscriber)), salt=i.salt)
+    # prev_offer_id of M needs only offer_id/is_arrive of prev(M): from the bronze rows of the months being built,
+    # from the stored table for the months outside an incremental run's scope
+    prev = subscriber.offers(i.cur("SUBS")).unionByName(i.kept(subscriber).select(*subscriber.PREV_COLS))
+    return subscriber.build(cur=i.cur("SUBS"), prev=prev, salt=i.salt)
 
 
 def _empty(i: SilverInputs, ddl: str) -> DataFrame:

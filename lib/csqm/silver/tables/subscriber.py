@@ -25,6 +25,7 @@ DDL = (
 )
 
 ARRIVE_STATUSES = ("ACTIVE", "SUSP_ARREARS", "SUSP_REQ")
+PREV_COLS = ("month_id", "prod_inst_id", "offer_id", "is_arrive")   # what prev(M) lends month M
 
 
 def tenure_band(tenure_months: Column) -> Column:
@@ -54,8 +55,15 @@ def _derive(df: DataFrame) -> DataFrame:
     })
 
 
+def offers(cur: DataFrame) -> DataFrame:
+    """What a month lends the next one (offer_id, is_arrive per instance) straight from its brz_subs rows: the same
+    values a full build derives, without hashing PII or joining a month before it."""
+    return cur.transform(_derive).select(*PREV_COLS)
+
+
 def _with_prev_offer(df: DataFrame, prev: DataFrame) -> DataFrame:
-    """prev_offer_id from the same instance in prev(M) only when it was an arriving user there."""
+    """prev_offer_id from the same instance in prev(M) only when it was an arriving user there (prev: PREV_COLS of
+    slv_subscriber_m rows or of offers())."""
     p = (prev.where(F.col("is_arrive") == 1)
          .select(F.col("month_id").alias("__p_m"), F.col("prod_inst_id").alias("__p_k"),
                  F.col("offer_id").alias("prev_offer_id")))
