@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 from csqm.gold.catalog import GoldTable, Lookup, Metric, Part
+from csqm.months import shift
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -160,17 +161,12 @@ def _aggregate(t: GoldTable, sources: Mapping[str, DataFrame], w: Window) -> Dat
     return reduce(lambda a, b: a.join(b, [*keys, P], "full"), frames)
 
 
-def _prev_month(m: str) -> str:
-    y, mo = int(m[:4]), int(m[4:6])
-    return f"{y - 1:04d}12" if mo == 1 else f"{y:04d}{mo - 1:02d}"
-
-
 def _lookup_periods(t: GoldTable, lk: Lookup, parts: Sequence[str]) -> list[str] | None:
     """The lookup periods the window's partitions join to (None: not worked out here, no restriction)."""
     if not (t.period == "M" or is_month_col(lk.date)):
         return None
     months = {p[:6] for p in parts}
-    return sorted(_prev_month(m) for m in months) if lk.shift == "prev" else sorted(months)
+    return sorted(shift(m, -1) for m in months) if lk.shift == "prev" else sorted(months)
 
 
 def _lookup(t: GoldTable, rows: DataFrame, out: str, lk: Lookup, sources: Mapping[str, DataFrame],

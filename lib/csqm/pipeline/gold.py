@@ -22,6 +22,7 @@ from csqm.config import Config
 from csqm.errors import UsageError
 from csqm.gold import engine
 from csqm.gold.catalog import GoldTable
+from csqm.months import between, shift
 from csqm.pipeline.silver import AUDIT_COLS, CHANGES, write_changed
 from csqm.pipeline.silver_incremental import read_watermark, save_watermark
 
@@ -131,21 +132,14 @@ def horizon(cfg: Config, t: GoldTable, loaded: Mapping[str, list[str]]) -> Horiz
 
 def cutoff(cfg: Config, last: str, period: str) -> str:
     """Gold retention (operations.md §3) counted back from the horizon: older partitions are never written."""
-    n = cfg.retention.online_months["gold"]
-    y, m = int(last[:4]), int(last[4:6]) - (n - 1)
-    while m < 1:
-        y, m = y - 1, m + 12
-    return f"{y:04d}{m:02d}" + ("01" if period == "D" else "")
+    first = shift(last[:6], -(cfg.retention.online_months["gold"] - 1))
+    return first + ("01" if period == "D" else "")
 
 
 def span(first: str, last: str, period: str) -> list[str]:
     """Every day (yyyymmdd) or month (yyyymm) from first to last."""
     if period == "M":
-        out, (y, m) = [], (int(first[:4]), int(first[4:]))
-        while f"{y:04d}{m:02d}" <= last:
-            out.append(f"{y:04d}{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return out
+        return between(first, last)
     d0, d1 = (dt.datetime.strptime(x, "%Y%m%d").date() for x in (first, last))
     return [(d0 + dt.timedelta(days=i)).strftime("%Y%m%d") for i in range((d1 - d0).days + 1)]
 

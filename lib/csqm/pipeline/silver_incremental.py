@@ -39,6 +39,7 @@ from pyspark.sql.types import StructType
 
 from csqm import audit, io
 from csqm.config import Config, InterfaceSpec
+from csqm.months import shift
 from csqm.pipeline import silver
 from csqm.pipeline.silver import (
     AUDIT_COLS,
@@ -468,7 +469,7 @@ def _month_scope(r: IncrementalRun, module) -> list[str]:
     if module is subscriber:  # prev_offer_id of M+1
         reached = sc.with_next_months(own)
     elif module in (appeal, escalation):
-        reached = [sc.next_month(m) for m in r.months.get(SUB) or []]  # enriched from prev(M)
+        reached = [shift(m, 1) for m in r.months.get(SUB) or []]  # enriched from prev(M)
         cmpl = r.changes.get(complaint.TABLE)
         bulletin = NEEDS[module.TABLE].bulletin and r.pins.get(BULLETIN) != r.wm.get(BULLETIN)
         if bulletin or cmpl is not None:  # small tables: every retained month

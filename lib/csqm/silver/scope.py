@@ -19,6 +19,7 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from csqm.months import shift
 from csqm.silver.common import current_state
 
 KeySet = DataFrame | None
@@ -151,16 +152,10 @@ def month_values(months: Iterable[str]) -> list[str]:
     return sorted({m for m in months if m})
 
 
-def next_month(month_id: str) -> str:
-    """M+1 of a yyyymm string."""
-    y, m = int(month_id[:4]), int(month_id[4:])
-    return f"{y + m // 12:04d}{m % 12 + 1:02d}"
-
-
 def with_next_months(months: Iterable[str]) -> list[str]:
     """M and M+1 for every M (prev_offer_id of M+1, a txn month's fallback to the balance of prev(M))."""
     ms = month_values(months)
-    return month_values([*ms, *(next_month(m) for m in ms)])
+    return month_values([*ms, *(shift(m, 1) for m in ms)])
 
 
 def in_months(day_col: str, months: Iterable[str]) -> Column:

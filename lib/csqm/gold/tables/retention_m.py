@@ -42,7 +42,8 @@ def _in_m(s: DataFrame) -> DataFrame:
 
 
 def _per_group(df: DataFrame, high: Decimal) -> DataFrame:
-    """One row per retention group of the row (groups are not additive)."""
+    """One row per retention group of the row (groups are not additive); applied after the match to the M row, so
+    the join shuffles each snapshot row once, not once per group."""
     return df.withColumn("retention_group", F.explode(groups(high)))
 
 
@@ -50,15 +51,15 @@ def base(s: DataFrame, high: Decimal) -> DataFrame:
     """BASE rows (December, in service) once for each month M of the next year, matched to their M row."""
     dec = s.where("is_arrive = 1 AND substr(month_id, 5, 2) = '12'").withColumn("month_id", _months(
         "transform(sequence(1, 12), i -> named_struct('y', int(substr(month_id, 1, 4)) + 1, 'm', i))"))
-    dec = _per_group(dec, high).withColumn("month_id", F.explode("month_id"))
-    return dec.join(_in_m(s), ["month_id", "prod_inst_id"], "left")
+    dec = dec.withColumn("month_id", F.explode("month_id"))
+    return _per_group(dec.join(_in_m(s), ["month_id", "prod_inst_id"], "left"), high)
 
 
 def prev(s: DataFrame, high: Decimal) -> DataFrame:
     """PREV(M): rows of prev(M) in service, keyed to M (the next month) and matched to their M row."""
     nxt = F.date_format(F.add_months(F.to_date(F.concat("month_id", F.lit("01")), "yyyyMMdd"), 1), "yyyyMM")
-    p = _per_group(s.where("is_arrive = 1").withColumn("month_id", nxt), high)
-    return p.join(_in_m(s), ["month_id", "prod_inst_id"], "left")
+    p = s.where("is_arrive = 1").withColumn("month_id", nxt)
+    return _per_group(p.join(_in_m(s), ["month_id", "prod_inst_id"], "left"), high)
 
 
 def ytd(p: DataFrame) -> DataFrame:
