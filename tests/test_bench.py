@@ -48,3 +48,16 @@ def test_source_files_are_reused_only_for_the_same_parameters(cfg, tmp_path):
     assert sorted(p.relative_to(work) for p in (work / "source").rglob("*.dat")) == files
     assert {p: p.stat().st_mtime_ns for p in (work / "source").rglob("*.dat")} != stamp
     assert generated(cfg, work, {**params, "seed": 2}, reuse=False) is not None
+
+
+def test_io_floor_writes_every_line_of_every_file_once(spark, tmp_path):
+    """The floor's Delta table holds the files' lines, per interface, byte for byte (no trailing empty line)."""
+    from bench.run import io_floor
+
+    _batch(tmp_path, "CC_CALL", "20130131", b"a\x05b\n\xb2\xe2\x05c\n")
+    _batch(tmp_path, "SUBS", "201301", b"1\n2\n3\n")
+    files = sorted(tmp_path.glob("*/*/*.dat"))
+    assert io_floor(spark, files, tmp_path / "floor") > 0
+    got = spark.read.format("delta").load(str(tmp_path / "floor")).selectExpr("ifcode", "CAST(value AS BINARY)")
+    assert sorted((r[0], bytes(r[1])) for r in got.collect()) == [
+        ("CC_CALL", b"a\x05b"), ("CC_CALL", b"\xb2\xe2\x05c"), ("SUBS", b"1"), ("SUBS", b"2"), ("SUBS", b"3")]
