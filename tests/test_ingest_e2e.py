@@ -219,7 +219,8 @@ def test_in_batch_duplicates_keep_the_latest_and_are_counted(spark, tmp_roots):
     recs = valid_records(cfg, "HALL_QUEUE", day, 1200)   # one bad row stays under the reject rate
     upd = spec.field_names.index("update_time")
     older = list(recs[0])
-    older[upd] = str(int(recs[0][upd]) - 1)
+    older[upd] = (dt.datetime.strptime(recs[0][upd], "%Y%m%d%H%M%S") - dt.timedelta(seconds=1)).strftime(
+        "%Y%m%d%H%M%S")
     bad = list(recs[0])[:-1]   # FIELD_COUNT
     write_batch(cfg.env.landing_root, spec, day, [[encode(spec, r) for r in [older, *recs]], [encode(spec, bad)]])
     res = run_ingest(spark, cfg, day).results
