@@ -4,6 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import reduce
 
+import pytest
+from csqm.silver.common import ScopedSnapshots
 from csqm.silver.tables import points_balance, points_txn
 from pyspark.sql import DataFrame
 
@@ -46,9 +48,12 @@ def txn_rows() -> list[dict]:
     ]
 
 
-def test_points_txn(cfg, bronze_df, expect_df, assert_schema, assert_rows_equal):
+@pytest.mark.parametrize("scoped", [False, True], ids=["full", "scoped"])
+def test_points_txn(cfg, bronze_df, expect_df, assert_schema, assert_rows_equal, scoped):
+    """A scoped build (few transactions: only their customers' balance rows are read) gives the same rows."""
     rows = txn_rows()
-    out = points_txn.build(cur=bronze_df("PTS_TXN", rows, "20130401"), balances=balances(bronze_df, cfg.env.pii_salt))
+    bal = balances(bronze_df, cfg.env.pii_salt)
+    out = points_txn.build(cur=bronze_df("PTS_TXN", rows, "20130401"), balances=ScopedSnapshots(bal) if scoped else bal)
 
     city = {"T1": "0531", "T2": "0535", "T3": "9999", "T4": "0539", "T5": "0531", "T6": "9999"}
     base_amt = {"T1": Decimal("123.45"), "T3": Decimal("-0.50")}
@@ -71,3 +76,12 @@ def test_recity_names_the_rows_a_new_balance_month_moves(cfg, bronze_df, expect_
     got = points_txn.recity(stored, balances(bronze_df, cfg.env.pii_salt))
     # T2 keeps K2's February city (no March row), T3/T6 stay 9999, T4 is February
     assert_rows_equal(got, expect_df("txn_id STRING", [("T1",), ("T5",)]))
+
+
+def test_recity_names_every_transaction_of_a_moved_customer_month_once(cfg, bronze_df, expect_df, assert_rows_equal):
+    """C() is worked out per (customer, month): K1's two March transactions both move, each named once."""
+    more = [*txn_rows(), {**BASE, "txn_id": "T7", "cust_id": "K1", "txn_time": "2013-03-20 08:00:00"}]
+    cur = bronze_df("PTS_TXN", more, "20130401")
+    stored = points_txn.build(cur=cur, balances=balances(bronze_df, cfg.env.pii_salt, upto="201302"))
+    got = points_txn.recity(stored, balances(bronze_df, cfg.env.pii_salt))
+    assert_rows_equal(got, expect_df("txn_id STRING", [("T1",), ("T5",), ("T7",)]))

@@ -82,10 +82,15 @@ class SilverInputs:
             return self.scope.kept(module)
         return _empty(self, module.DDL)
 
-    def subscribers(self) -> common.Snapshots:
-        """slv_subscriber_m for enrichment; a build scoped to few keys gets only the snapshot rows its events match."""
-        snapshots = self.built[subscriber.TABLE]
+    def snapshots(self, table: str) -> common.Snapshots:
+        """A built monthly snapshot table; a build scoped to few keys gets it marked so that it reads only the rows
+        its events match."""
+        snapshots = self.built[table]
         return common.ScopedSnapshots(snapshots) if self.scope is not None and self.scope.small else snapshots
+
+    def subscribers(self) -> common.Snapshots:
+        """slv_subscriber_m for enrichment."""
+        return self.snapshots(subscriber.TABLE)
 
     def thresholds(self) -> DataFrame:
         return io.read(self.spark, self.cfg, THRESHOLDS)
@@ -134,7 +139,8 @@ BUILDERS: list[tuple[object, Callable[[SilverInputs], DataFrame]]] = [
     (escalation, lambda i: escalation.build(cur=i.cur("ESCAL"), complaints=i.built["slv_complaint_event_d"],
                                             subscribers=i.subscribers(), salt=i.salt)),
     (points_balance, lambda i: points_balance.build(cur=i.cur("PTS_BAL"), salt=i.salt)),
-    (points_txn, lambda i: points_txn.build(cur=i.cur("PTS_TXN"), balances=i.built["slv_points_balance_m"])),
+    (points_txn, lambda i: points_txn.build(cur=i.cur("PTS_TXN"),
+                                            balances=i.snapshots(points_balance.TABLE))),
     (points_exch, lambda i: points_exch.build(cur=i.cur("PTS_EXCH"), salt=i.salt)),
 ]
 

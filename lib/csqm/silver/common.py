@@ -136,14 +136,15 @@ UNKNOWN_MEMBER: dict[str, str | None] = {c: "UNK" for c in SNAPSHOT_COLUMNS} | {
 
 @dataclass(frozen=True)
 class ScopedSnapshots:
-    """slv_subscriber_m handed to a build restricted to a few keys (an incremental run): enrich first keeps only the
-    snapshot rows whose (month, prod_inst_id) or (month, number) an event has, so it shuffles those instead of every
-    snapshot of every month. A full build gets the plain DataFrame (its events match most snapshot rows anyway)."""
+    """A monthly snapshot table (slv_subscriber_m, slv_points_balance_m) handed to a build restricted to a few keys (an
+    incremental run): the build first keeps only the snapshot rows its events can match (enrich: their (month,
+    prod_inst_id) or (month, number); points: their customers), so it shuffles those instead of every snapshot row of
+    the months. A full build gets the plain DataFrame (its events match most snapshot rows anyway)."""
 
     df: DataFrame
 
 
-Snapshots = DataFrame | ScopedSnapshots  # what a builder's `subscribers` is; it hands it to enrich unchanged
+Snapshots = DataFrame | ScopedSnapshots  # what a builder's `subscribers` / `balances` is
 
 
 def _matchable(subscribers: DataFrame, events: DataFrame, col: str, event_col: str) -> DataFrame:
