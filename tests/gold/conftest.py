@@ -18,7 +18,7 @@ def gold(spark, cfg, catalog):
     def run(table: str, silver: dict, parts, horizon=None, backlog_from=None):
         module = module_of(table)
         w = engine.Window(tuple(parts), horizon or parts[-1], backlog_from)
-        return engine.compute(catalog.table(table), populations(cfg, module, silver), w,
+        return engine.compute(catalog.table(table), populations(cfg, module, silver, parts), w,
                               getattr(module, "finish", None))
 
     return run

@@ -229,6 +229,7 @@ def test_retention_baseline_churn_ytd_and_renewal(gold, gold_rows, silver_df, ca
     from csqm.gold.tables.retention_m import params
 
     assert params(cfg)["high"] == Decimal("100.00")                     # conf/retention.yaml
+    assert params(cfg, ["201302", "201301"])["months"] == ("201212", "201302")
     subs = silver_df("slv_subscriber_m", [
         _sub("i1", "201211", "BB", "POST", "PUB", "NORMAL", "10.00", 1),
         # BASE (December): i1 exactly at the HIGH threshold, i2 a VIP; i3 not in service; i4 vanishes in January
@@ -267,6 +268,12 @@ def test_retention_baseline_churn_ytd_and_renewal(gold, gold_rows, silver_df, ca
         *_ret("201302", "MOB", "ALL PRE PUB", **i4),
     ]
     _check(got, gold_rows, catalog, "gld_retention_m", expected)
+    # February alone reads only December 2012..February 2013 of the snapshots (not November), and gives the same rows
+    feb = gold("gld_retention_m", {"slv_subscriber_m": subs}, ["201302"])
+    _check(feb, gold_rows, catalog, "gld_retention_m", [r for r in expected if r["month_id"] == "201302"])
+    from csqm.gold.tables.retention_m import sources
+    read = sources({"slv_subscriber_m": subs}, **params(cfg, ["201302"]))["prev"]
+    assert {r.month_id for r in read.select("month_id").distinct().collect()} == {"201301", "201302", "201303"}
 
 
 # ------------------------------------------------------------------ gld_escalation_m

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -236,12 +236,13 @@ def build(cfg: Config, t: GoldTable, silver: Mapping[str, DataFrame], parts: lis
     """The table's rows for the given partitions (pure but for reading silver through the mapping)."""
     module = module_of(t.name)
     w = engine.Window(tuple(parts), h.last, h.backlog_from)
-    return engine.compute(t, populations(cfg, module, silver), w, getattr(module, "finish", None))
+    return engine.compute(t, populations(cfg, module, silver, parts), w, getattr(module, "finish", None))
 
 
-def populations(cfg: Config, module, silver: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
-    """A table module's populations; a module that needs configuration values declares params(cfg)."""
-    kw = module.params(cfg) if hasattr(module, "params") else {}
+def populations(cfg: Config, module, silver: Mapping[str, DataFrame], parts: Sequence[str]) -> dict[str, DataFrame]:
+    """A table module's populations for the partitions being built; a module that needs configuration values or the
+    partitions (to read only the source months they need) declares params(cfg, parts)."""
+    kw = module.params(cfg, parts) if hasattr(module, "params") else {}
     return module.sources(silver, **kw)
 
 

@@ -4,7 +4,7 @@ previous month's users (monthly and year to date) and broadband renewals, per re
 The HIGH group threshold is retention.high_value_yuan of conf/retention.yaml, handed over by params(cfg)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from pyspark.sql import Column, DataFrame
@@ -15,9 +15,12 @@ GRAIN = ("city_code", "product_line", "retention_group")
 VIP = ("DIAMOND", "GOLD", "SILVER")
 
 
-def params(cfg) -> dict:
-    """What sources() takes from the configuration: the HIGH threshold (元); a row with bill_amt >= it is HIGH."""
-    return {"high": Decimal(str(cfg.retention.high_value_yuan))}
+def params(cfg, parts: Sequence[str] = ()) -> dict:
+    """What sources() takes: the HIGH threshold (元; a row with bill_amt >= it is HIGH) from the configuration, and the
+    snapshot months the partitions need: from December of the year before the earliest (its BASE, and the PREV of
+    every month its year-to-date sums) through the latest. slv_subscriber_m keeps 36 months."""
+    months = (f"{int(min(parts)[:4]) - 1}12", max(parts)) if parts else None
+    return {"high": Decimal(str(cfg.retention.high_value_yuan)), "months": months}
 
 
 def groups(high: Decimal) -> Column:
@@ -72,9 +75,12 @@ def ytd(p: DataFrame) -> DataFrame:
     return per_m.withColumn("month_id", F.explode(later))
 
 
-def sources(silver: Mapping[str, DataFrame], high: Decimal) -> dict[str, DataFrame]:
+def sources(silver: Mapping[str, DataFrame], high: Decimal,
+            months: tuple[str, str] | None = None) -> dict[str, DataFrame]:
     """base (RET_USERS, RET_REV), prev (RET_CHURN_M, RET_BB_RENEW) and ytd (RET_CHURN_YTD); grain values and groups
-    come from the BASE / PREV row."""
+    come from the BASE / PREV row. months: the first and last snapshot month to read (None: all)."""
     s = silver["slv_subscriber_m"]
+    if months is not None:
+        s = s.where(F.col("month_id").between(*months))
     p = prev(s, high)
     return {"base": base(s, high), "prev": p, "ytd": ytd(p)}
