@@ -1,7 +1,7 @@
 """gld_retention_m 客户保有率分析(月) (gold.md 3.2.13): retention against last December's snapshot, churn of the
 previous month's users (monthly and year to date) and broadband renewals, per retention group.
 
-The HIGH group threshold is retention.high_value_yuan of conf/retention.yaml, handed over by params(cfg)."""
+The HIGH group threshold is retention.high_value_yuan of conf/retention.yaml, handed over by params(cfg, parts)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -18,7 +18,7 @@ VIP = ("DIAMOND", "GOLD", "SILVER")
 def params(cfg, parts: Sequence[str] = ()) -> dict:
     """What sources() takes: the HIGH threshold (元; a row with bill_amt >= it is HIGH) from the configuration, and the
     snapshot months the partitions need: from December of the year before the earliest (its BASE, and the PREV of
-    every month its year-to-date sums) through the latest. slv_subscriber_m keeps 36 months."""
+    every month its year-to-date sums cover) through the latest. slv_subscriber_m keeps 36 months."""
     months = (f"{int(min(parts)[:4]) - 1}12", max(parts)) if parts else None
     return {"high": Decimal(str(cfg.retention.high_value_yuan)), "months": months}
 
