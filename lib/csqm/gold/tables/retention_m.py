@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from csqm.months import shift
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -19,7 +20,7 @@ def params(cfg, parts: Sequence[str] = ()) -> dict:
     """What sources() takes: the HIGH threshold (元; a row with bill_amt >= it is HIGH) from the configuration, and the
     snapshot months the partitions need: from December of the year before the earliest (its BASE, and the PREV of
     every month its year-to-date sums cover) through the latest. slv_subscriber_m keeps 36 months."""
-    months = (f"{int(min(parts)[:4]) - 1}12", max(parts)) if parts else None
+    months = (shift(min(parts)[:4] + "01", -1), max(parts)) if parts else None
     return {"high": Decimal(str(cfg.retention.high_value_yuan)), "months": months}
 
 
