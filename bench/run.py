@@ -19,11 +19,12 @@ import os
 import resource
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from csqm.config import Config, load_config
 from csqm.errors import JobFailed
-from csqm.generate import generate_landing
+from csqm.generate import generate_days, generate_landing, generate_monthly
 from csqm.pipeline.jobs import DAILY_STEPS, SOFT_STEPS
 from csqm.session import get_spark
 from pyspark.sql import functions as F
@@ -143,6 +144,29 @@ def print_day(d: dict) -> None:
     print(f"  (a) pipeline / I/O floor = {d['pipeline_over_floor']:.2f}")
 
 
+def _part(kind: str, source: str, params: dict, lo: str = "", hi: str = "") -> tuple[int, int]:
+    """One worker's share of a --lead generation: the monthly batches, or the daily batches lo..hi (rows, bytes)."""
+    cfg, run = load_config(), (params["start"], params["days"], params["subscribers"], params["seed"])
+    gen = (generate_monthly(cfg, source, *run) if kind == "monthly"
+           else generate_days(cfg, source, *run, day_from=lo, day_to=hi, redeliveries=False))
+    return gen.rows, gen.bytes
+
+
+def _generate(cfg: Config, source: Path, params: dict) -> tuple[int, int]:
+    """All batches of the run, or with a lead only the monthly ones and the `lead` days before each timed day
+    and that day, in two processes (the same bytes as the full run writes for those batches)."""
+    if params.get("lead") is None:
+        gen = generate_landing(cfg, source, params["start"], params["days"], params["subscribers"],
+                               seed=params["seed"], redeliveries=False)
+        return gen.rows, gen.bytes
+    spans = [(day_of(params["start"], n - params["lead"]), day_of(params["start"], n)) for n in params["timed"]]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parts = [pool.submit(_part, "monthly", str(source), params)]
+        parts += [pool.submit(_part, "daily", str(source), params, lo, hi) for lo, hi in spans]
+        done = [f.result() for f in parts]
+    return sum(r for r, _ in done), sum(b for _, b in done)
+
+
 def generated(cfg: Config, work: Path, params: dict, reuse: bool) -> float | None:
     """Generate the source files into work/source (None: the ones of an earlier run with the same parameters are
     reused); landing, lake and backup always start empty."""
@@ -154,16 +178,17 @@ def generated(cfg: Config, work: Path, params: dict, reuse: bool) -> float | Non
         return None
     shutil.rmtree(work, ignore_errors=True)
     t0 = time.time()
-    gen = generate_landing(cfg, source, params["start"], params["days"], params["subscribers"], seed=params["seed"],
-                           redeliveries=False)
+    rows, nbytes = _generate(cfg, source, params)
     stamp.write_text(json.dumps(params))
     t_gen = time.time() - t0
-    print(f"SF{params['sf']:g}: {params['subscribers']:,} subscribers, {params['days']} days generated "
-          f"({gen.rows:,} rows, {gen.bytes / 1e6:.1f} MB) in {t_gen:.1f}s")
+    lead = "" if params.get("lead") is None else f", only {params['lead']} day(s) before each timed day"
+    print(f"SF{params['sf']:g}: {params['subscribers']:,} subscribers, {params['days']} days{lead} generated "
+          f"({rows:,} rows, {nbytes / 1e6:.1f} MB) in {t_gen:.1f}s", flush=True)
     return t_gen
 
 
-def bench(sf: float, history: int, start: str, out: Path, seed: int = 1, reuse: bool = False) -> dict:
+def bench(sf: float, history: int, start: str, out: Path, seed: int = 1, reuse: bool = False,
+          lead: int | None = None) -> dict:
     """One scale factor: generate, time day 31 (and day `history`), return the figures."""
     work = out / "work" / f"sf{sf:g}"
     source = work / "source"
@@ -172,10 +197,13 @@ def bench(sf: float, history: int, start: str, out: Path, seed: int = 1, reuse: 
     subscribers = max(100, round(sf * SF1_SUBSCRIBERS))
     days = max(31, history)
     params = {"sf": sf, "subscribers": subscribers, "days": days, "start": start, "seed": seed}
+    if lead is not None:
+        params |= {"lead": lead, "timed": sorted({31, history})}
     t_gen = generated(cfg, work, params, reuse)
     spark = get_spark(cfg.env)
     t_all = time.time()
-    res = {"sf": sf, "subscribers": subscribers, "days": days, "master": cfg.env.master, "cores": os.cpu_count(),
+    res = {"sf": sf, "subscribers": subscribers, "days": days, "lead": lead, "master": cfg.env.master,
+           "cores": os.cpu_count(),
            "generate_seconds": t_gen and round(t_gen, 1), "day31": timed_day(spark, cfg, source, start, 31, work)}
     print_day(res["day31"])
     if history > 31:
@@ -200,9 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="bench/out")
     p.add_argument("--reuse-source", action="store_true",
                    help="keep the source files an earlier run generated with the same parameters")
+    p.add_argument("--lead", type=int, help="generate and catch up only this many days before each timed day "
+                   "(default: every day from --start); the monthly snapshots are always whole")
     ns = p.parse_args(argv)
     out = Path(ns.out).resolve()
-    results = [bench(sf, ns.history, ns.start, out, reuse=ns.reuse_source) for sf in (ns.sf or [0.0001])]
+    if ns.lead is not None and not 1 <= ns.lead <= 30:
+        p.error("--lead must be between 1 and 30")
+    results = [bench(sf, ns.history, ns.start, out, reuse=ns.reuse_source, lead=ns.lead)
+               for sf in (ns.sf or [0.0001])]
     if len(results) > 1:
         ordered = sorted(results, key=lambda r: r["sf"])
         small, big = ordered[0], ordered[-1]
