@@ -44,13 +44,14 @@ def _month_end(month: str) -> str:
     return (nxt - dt.timedelta(days=1)).strftime("%Y%m%d")
 
 
-def publish(source: Path, landing: Path, upto: str) -> list[Path]:
-    """Hard-link into landing every batch folder delivered by `upto` not yet there; the new data files."""
+def publish(source: Path, landing: Path, upto: str, since: str = "") -> list[Path]:
+    """Hard-link into landing every batch folder delivered from `since` to `upto` not yet there; the new data
+    files (with --lead, the months before the lead, e.g. the generator's base month, are never delivered)."""
     new: list[Path] = []
     for folder in sorted(source.glob("*/*")):
         due = folder.name if len(folder.name) == 8 else _month_end(folder.name)
         target = landing / folder.parent.name / folder.name
-        if due > upto or target.exists():
+        if not since <= due <= upto or target.exists():
             continue
         shutil.copytree(folder, target, copy_function=os.link)
         new += sorted(target.glob("*.dat"))
@@ -111,11 +112,12 @@ def run_day(spark, cfg: Config, day: str) -> dict[str, dict]:
     return steps
 
 
-def timed_day(spark, cfg: Config, source: Path, start: str, n: int, work: Path) -> dict:
-    """Catch up to day n-1 (one daily run, untimed), then day n: stages, I/O floor of its files, its volumes."""
+def timed_day(spark, cfg: Config, source: Path, start: str, n: int, work: Path, lead: int | None = None) -> dict:
+    """Catch up to day n-1 (one daily run, untimed; with a lead from day n-lead), then day n: stages, I/O floor of
+    its files, its volumes."""
     landing = Path(cfg.env.landing_root)
     prev, day = day_of(start, n - 1), day_of(start, n)
-    publish(source, landing, prev)
+    publish(source, landing, prev, "" if lead is None else day_of(start, n - lead))
     t0 = time.time()
     run_day(spark, cfg, prev)
     catch_up = time.time() - t0
@@ -154,13 +156,14 @@ def _part(kind: str, source: str, params: dict, lo: str = "", hi: str = "") -> t
 
 def _generate(cfg: Config, source: Path, params: dict) -> tuple[int, int]:
     """All batches of the run, or with a lead only the monthly ones and the `lead` days before each timed day
-    and that day, in two processes (the same bytes as the full run writes for those batches)."""
+    and that day (the same bytes as the full run writes for those batches). One fresh process per part, one at a
+    time: the generator's world of 20 M subscribers holds ≈ 12 GB, and two at once ran a 23 GB machine out."""
     if params.get("lead") is None:
         gen = generate_landing(cfg, source, params["start"], params["days"], params["subscribers"],
                                seed=params["seed"], redeliveries=False)
         return gen.rows, gen.bytes
     spans = [(day_of(params["start"], n - params["lead"]), day_of(params["start"], n)) for n in params["timed"]]
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with ProcessPoolExecutor(max_workers=1, max_tasks_per_child=1) as pool:
         parts = [pool.submit(_part, "monthly", str(source), params)]
         parts += [pool.submit(_part, "daily", str(source), params, lo, hi) for lo, hi in spans]
         done = [f.result() for f in parts]
@@ -204,10 +207,10 @@ def bench(sf: float, history: int, start: str, out: Path, seed: int = 1, reuse: 
     t_all = time.time()
     res = {"sf": sf, "subscribers": subscribers, "days": days, "lead": lead, "master": cfg.env.master,
            "cores": os.cpu_count(),
-           "generate_seconds": t_gen and round(t_gen, 1), "day31": timed_day(spark, cfg, source, start, 31, work)}
+           "generate_seconds": t_gen and round(t_gen, 1), "day31": timed_day(spark, cfg, source, start, 31, work, lead)}
     print_day(res["day31"])
     if history > 31:
-        res[f"day{history}"] = late = timed_day(spark, cfg, source, start, history, work)
+        res[f"day{history}"] = late = timed_day(spark, cfg, source, start, history, work, lead)
         print_day(late)
         res["late_over_day31"] = round(late["pipeline_seconds"] / res["day31"]["pipeline_seconds"], 2)
         print(f"  (b) day {history} / day 31 = {res['late_over_day31']:.2f}")

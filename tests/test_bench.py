@@ -61,3 +61,32 @@ def test_io_floor_writes_every_line_of_every_file_once(spark, tmp_path):
     got = spark.read.format("delta").load(str(tmp_path / "floor")).selectExpr("ifcode", "CAST(value AS BINARY)")
     assert sorted((r[0], bytes(r[1])) for r in got.collect()) == [
         ("CC_CALL", b"a\x05b"), ("CC_CALL", b"\xb2\xe2\x05c"), ("SUBS", b"1"), ("SUBS", b"2"), ("SUBS", b"3")]
+
+
+def test_publish_since_skips_the_batches_due_before_the_lead(tmp_path):
+    """With --lead, months that end before the lead (the generator's base month) are never delivered."""
+    src, land = tmp_path / "source", tmp_path / "landing"
+    for f in ("20130129", "20130130", "20130131"):
+        _batch(src, "CC_CALL", f)
+    _batch(src, "SUBS", "201212")
+    _batch(src, "SUBS", "201301")
+    assert [p.parent.name for p in publish(src, land, "20130130", since="20130130")] == ["20130130"]
+    assert sorted(p.parent.name for p in publish(src, land, "20130131", since="20130130")) == ["201301", "20130131"]
+    assert not (land / "SUBS" / "201212").exists() and not (land / "CC_CALL" / "20130129").exists()
+
+
+def test_a_lead_generates_the_full_runs_bytes_for_its_days_and_the_monthly_batches(cfg, tmp_path):
+    from csqm.generate import generate_landing
+
+    from bench.run import generated
+
+    params = {"sf": 0.00001, "subscribers": 200, "days": 31, "start": "20130101", "seed": 1}
+    generated(cfg, tmp_path / "lead", {**params, "lead": 1, "timed": [31]}, reuse=False)
+    generate_landing(cfg, tmp_path / "full", "20130101", 31, 200, seed=1, redeliveries=False)
+    lead = {p.relative_to(tmp_path / "lead" / "source"): p.read_bytes()
+            for p in (tmp_path / "lead" / "source").rglob("*.*") if p.name != "params.json"}
+    full = {p.relative_to(tmp_path / "full"): p.read_bytes() for p in (tmp_path / "full").rglob("*.*")}
+    assert {p.parent.name for p in lead if len(p.parent.name) == 8} == {"20130130", "20130131"}
+    assert {p.parent.parent.name for p in lead if len(p.parent.name) == 6} == {"SUBS", "PTS_BAL", "APPEAL", "ESCAL"}
+    assert lead == {p: b for p, b in full.items() if p in lead}
+    assert set(lead) == {p for p in full if len(p.parent.name) == 6 or p.parent.name in ("20130130", "20130131")}
