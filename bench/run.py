@@ -117,11 +117,12 @@ def timed_day(spark, cfg: Config, source: Path, start: str, n: int, work: Path, 
     its files, its volumes."""
     landing = Path(cfg.env.landing_root)
     prev, day = day_of(start, n - 1), day_of(start, n)
-    publish(source, landing, prev, "" if lead is None else day_of(start, n - lead))
+    since = "" if lead is None else day_of(start, n - lead)
+    publish(source, landing, prev, since)
     t0 = time.time()
     run_day(spark, cfg, prev)
     catch_up = time.time() - t0
-    files = publish(source, landing, day)
+    files = publish(source, landing, day, since)
     vol = per_interface(files)
     steps = run_day(spark, cfg, day)
     floor = io_floor(spark, files, work / "floor")
