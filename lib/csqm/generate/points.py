@@ -214,10 +214,10 @@ def gen_ledger(w, day: int, out: Collector) -> None:
         for j in range(count(r, max(0.1, base_n * 0.00005))):
             c = r.randrange(base_n)
             pts = r.randint(1, 50) * 10 * (-1 if r.random() < 0.3 else 1)
+            when = time_in_day(r, day, WEB_HOURS) // 60 * 60   # drawn written or not: the next draws must not move
             fact("pts", (c, CONSUME, pts))
             if emit:
-                _txn(out, day, f"T{ymd}J{j:06d}", f"53{c:010d}", CONSUME, "ADJUST", pts,
-                     time_in_day(r, day, WEB_HOURS) // 60 * 60, year)
+                _txn(out, day, f"T{ymd}J{j:06d}", f"53{c:010d}", CONSUME, "ADJUST", pts, when, year)
         d = date_of(day)
         if d.month == 12 and d.day == 31:
             left = w.book.year_end_left(d.year)
