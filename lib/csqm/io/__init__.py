@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 from pyspark.sql.types import StructType
 
 from csqm.config import Config
@@ -104,6 +104,12 @@ def commit_metadata(spark: SparkSession, meta: Mapping[str, str] | None) -> Iter
         yield
 
 
+def _tagged(writer: DataFrameWriter, meta: Mapping[str, str] | None) -> DataFrameWriter:
+    """The commit's userMetadata as a writer option too: the session conf is shared by the threads that write tables
+    in parallel (gold, 4 at a time), and one thread's block ending unset it under another's commit."""
+    return writer.option("userMetadata", json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)) if meta else writer
+
+
 def replace_where(df: DataFrame, cfg: Config, table: str, predicate: str,
                   meta: Mapping[str, str] | None = None, empty: bool = False) -> int:
     """Atomically replace the rows matching predicate (a partition or a batch) with df; returns the version.
@@ -121,7 +127,7 @@ def replace_where_counted(df: DataFrame, cfg: Config, table: str, predicate: str
     if empty:
         return delete_rows(spark, cfg, table, predicate, meta), 0
     with commit_metadata(spark, meta):
-        (df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+        (_tagged(df.write, meta).format("delta").mode("overwrite").option("replaceWhere", predicate)
          .save(table_path(cfg, table)))
     last = DeltaTable.forPath(spark, table_path(cfg, table)).history(1).select("version", "operationMetrics").first()
     return int(last.version), int((last.operationMetrics or {}).get("numOutputRows", 0))
@@ -131,7 +137,7 @@ def replace_where_counted(df: DataFrame, cfg: Config, table: str, predicate: str
 def append(df: DataFrame, cfg: Config, table: str, meta: Mapping[str, str] | None = None) -> int:
     spark = df.sparkSession
     with commit_metadata(spark, meta):
-        df.write.format("delta").mode("append").save(table_path(cfg, table))
+        _tagged(df.write, meta).format("delta").mode("append").save(table_path(cfg, table))
     return latest_version(spark, cfg, table)
 
 
