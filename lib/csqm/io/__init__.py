@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,20 +95,45 @@ def spark_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
             spark.conf.set(key, old)
 
 
+def _meta_json(meta: Mapping[str, str]) -> str:
+    return json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)
+
+
+_META_LOCK = threading.Lock()
+_META_OPEN: list[str] = []  # values of the commit_metadata blocks open in this process, innermost last
+_META_BASE: list[str | None] = [None]  # what the conf held before the first block opened
+
+
 @contextmanager
 def commit_metadata(spark: SparkSession, meta: Mapping[str, str] | None) -> Iterator[None]:
-    """Tag every commit made inside with userMetadata {"run_id", "job"} (operations.md §7)."""
+    """Tag every commit made inside with userMetadata {"run_id", "job"} (operations.md §7).
+
+    The session conf is shared by the threads that write in parallel (ingest, gold): the conf keeps the value while
+    any block with it is open, so one thread's block ending cannot untag another's MERGE, DELETE or CREATE."""
     if not meta:
         yield
         return
-    with spark_conf(spark, META_CONF, json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)):
+    value = _meta_json(meta)
+    with _META_LOCK:
+        if not _META_OPEN:
+            _META_BASE[0] = spark.conf.get(META_CONF, None)
+        _META_OPEN.append(value)
+        spark.conf.set(META_CONF, value)
+    try:
         yield
+    finally:
+        with _META_LOCK:
+            _META_OPEN.remove(value)
+            now = _META_OPEN[-1] if _META_OPEN else _META_BASE[0]
+            if now is None:
+                spark.conf.unset(META_CONF)
+            else:
+                spark.conf.set(META_CONF, now)
 
 
 def _tagged(writer: DataFrameWriter, meta: Mapping[str, str] | None) -> DataFrameWriter:
-    """The commit's userMetadata as a writer option too: the session conf is shared by the threads that write tables
-    in parallel (gold, 4 at a time), and one thread's block ending unset it under another's commit."""
-    return writer.option("userMetadata", json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)) if meta else writer
+    """The commit's userMetadata as a writer option too, which Delta prefers to the shared session conf."""
+    return writer.option("userMetadata", _meta_json(meta)) if meta else writer
 
 
 def replace_where(df: DataFrame, cfg: Config, table: str, predicate: str,
