@@ -96,6 +96,7 @@ def spark_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
 
 
 def _meta_json(meta: Mapping[str, str]) -> str:
+    """One JSON form for both ways a commit is tagged (session conf, writer option)."""
     return json.dumps(dict(meta), ensure_ascii=False, sort_keys=True)
 
 
