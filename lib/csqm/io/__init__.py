@@ -89,10 +89,15 @@ def spark_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
     try:
         yield
     finally:
-        if old is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, old)
+        _put_conf(spark, key, old)
+
+
+def _put_conf(spark: SparkSession, key: str, value: str | None) -> None:
+    """Set a session conf, or unset it for None (what it was before anyone set it)."""
+    if value is None:
+        spark.conf.unset(key)
+    else:
+        spark.conf.set(key, value)
 
 
 def _meta_json(meta: Mapping[str, str]) -> str:
@@ -125,11 +130,7 @@ def commit_metadata(spark: SparkSession, meta: Mapping[str, str] | None) -> Iter
     finally:
         with _META_LOCK:
             _META_OPEN.remove(value)
-            now = _META_OPEN[-1] if _META_OPEN else _META_BASE[0]
-            if now is None:
-                spark.conf.unset(META_CONF)
-            else:
-                spark.conf.set(META_CONF, now)
+            _put_conf(spark, META_CONF, _META_OPEN[-1] if _META_OPEN else _META_BASE[0])
 
 
 def _tagged(writer: DataFrameWriter, meta: Mapping[str, str] | None) -> DataFrameWriter:
