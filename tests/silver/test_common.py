@@ -187,6 +187,22 @@ def test_enrich_matches_by_prod_then_number_with_own_values_and_geography(spark,
     eq(out, expected)
 
 
+@pytest.mark.parametrize("scoped", [False, True], ids=["full-build", "scoped-build"])
+def test_enrich_reads_only_the_snapshot_months_its_events_refer_to(spark, tmp_path, scoped):
+    """A build must not scan (and shuffle) snapshot months none of its events can match: with the file of the other
+    month deleted behind Delta's back, a scan of it would fail."""
+    subs = spark.createDataFrame([("201302", "P1", "H1", *P1, 1), ("201301", "P1", "H1", *P0, 1)], SUBS_DDL)
+    path = str(tmp_path / "slv_subscriber_m")
+    subs.write.format("delta").partitionBy("month_id").save(path)
+    for f in (tmp_path / "slv_subscriber_m" / "month_id=201301").glob("*.parquet"):
+        f.unlink()
+    events = spark.createDataFrame([("e1", "P1", "Hx", "201302")],
+                                   "ev_id STRING, prod_inst_id STRING, acc_nbr_hash STRING, ref_month_id STRING")
+    snapshots = spark.read.format("delta").load(path)
+    out = enrich(events, ScopedSnapshots(snapshots) if scoped else snapshots, ())
+    assert [tuple(r) for r in out.collect()] == [("e1", "P1", "Hx", "201302", *P1)]
+
+
 # ---------------------------------------------------------------- thresholds L
 
 

@@ -139,7 +139,7 @@ class ScopedSnapshots:
     """A monthly snapshot table (slv_subscriber_m, slv_points_balance_m) handed to a build restricted to a few keys (an
     incremental run): the build first keeps only the snapshot rows its events can match (enrich: their (month,
     prod_inst_id) or (month, number); points: their customers), so it shuffles those instead of every snapshot row of
-    the months. A full build gets the plain DataFrame (its events match most snapshot rows anyway)."""
+    the months. A full build gets the plain DataFrame; either way enrich reads only the months its events refer to."""
 
     df: DataFrame
 
@@ -153,12 +153,23 @@ def _matchable(subscribers: DataFrame, events: DataFrame, col: str, event_col: s
     return subscribers.join(F.broadcast(keys), on=["month_id", col], how="left_semi")
 
 
+def _referenced_months(snapshots: DataFrame, events: DataFrame) -> DataFrame:
+    """Snapshot rows of the months the events refer to. A broadcast semi-join on the partition column: Spark prunes
+    the other months' files at run time (dynamic partition pruning), so a build does not shuffle a 20 M-row month
+    that none of its events can match, nor every retained month for a day's events."""
+    # Spark plans the pruning only when the month side holds a filter it deems selective (a comparison): this one
+    # also drops what cannot be a YYYYMM month
+    months = (events.select(F.col("ref_month_id").alias("month_id"))
+              .where(F.length("month_id") == 6).distinct())
+    return snapshots.join(F.broadcast(months), on="month_id", how="left_semi")
+
+
 def enrich(events: DataFrame, subscribers: Snapshots, own: Sequence[str], *,
            number_hash_col: str = "acc_nbr_hash", prod_col: str = "prod_inst_id") -> DataFrame:
     """Block E: take the previous month-end snapshot's attributes (by prod_inst_id, else by number),
     own values first."""
     scoped = isinstance(subscribers, ScopedSnapshots)
-    snapshots = subscribers.df if scoped else subscribers
+    snapshots = _referenced_months(subscribers.df if scoped else subscribers, events)
     own = tuple(own)
     bad = [c for c in own if c not in SNAPSHOT_COLUMNS]
     if bad:
