@@ -78,3 +78,26 @@ def test_subscriber_snapshot(spark, cfg, bronze_df, sha, expect_df, assert_schem
     raw = {r[k] for r in mar_rows for k in ("acc_nbr", "cert_nbr") if r.get(k)}
     assert_no_raw(out.collect(), raw)
     out.unpersist()
+
+
+def test_prev_is_read_only_for_the_month_before_and_none_lends_nothing(spark, cfg, bronze_df, tmp_path,
+                                                                       assert_rows_equal):
+    """prev(M) alone is read from a stored snapshot table (the file of an older month is deleted behind Delta's back:
+    a scan of it would fail); prev=None builds what a prev without that month builds."""
+    salt = cfg.env.pii_salt
+    row = {**BASE, "prod_inst_id": "S1", "acc_nbr": "13312340001", "offer_id": "O1"}
+    empty = spark.createDataFrame([], subscriber.DDL)
+    path = str(tmp_path / "slv_subscriber_m")
+    for m in ("201301", "201302"):
+        subscriber.build(cur=bronze_df("SUBS", [row], m), prev=empty, salt=salt).write.format("delta") \
+            .mode("append").partitionBy("month_id").save(path)
+    for f in (tmp_path / "slv_subscriber_m" / "month_id=201301").glob("*.parquet"):
+        f.unlink()
+    cur = bronze_df("SUBS", [{**row, "offer_id": "O2"}], "201303")
+    stored = spark.read.format("delta").load(path).select(*subscriber.PREV_COLS)
+    out = subscriber.build(cur=cur, prev=stored, salt=salt)
+    assert [(r.prev_offer_id, r.is_offer_migrated_in) for r in out.collect()] == [("O1", 1)]
+    assert subscriber.lending(stored, bronze_df("SUBS", [row], "201305")).isEmpty()
+    april = bronze_df("SUBS", [row], "201304")
+    assert_rows_equal(subscriber.build(cur=april, prev=None, salt=salt),
+                      subscriber.build(cur=april, prev=stored.where("month_id = '201302'"), salt=salt))

@@ -102,8 +102,10 @@ class SilverInputs:
 def _subscribers(i: SilverInputs) -> DataFrame:
     # prev_offer_id of M needs only offer_id/is_arrive of prev(M): from the bronze rows of the months being built,
     # from the stored table for the months outside an incremental run's scope
-    prev = subscriber.offers(i.cur("SUBS")).unionByName(i.kept(subscriber).select(*subscriber.PREV_COLS))
-    return subscriber.build(cur=i.cur("SUBS"), prev=prev, salt=i.salt)
+    cur = i.cur("SUBS")
+    prev = subscriber.offers(cur).unionByName(i.kept(subscriber).select(*subscriber.PREV_COLS))
+    # the first month of a lake, or after a gap, lends nothing: one probe instead of a join of the whole month
+    return subscriber.build(cur=cur, prev=None if subscriber.lending(prev, cur).isEmpty() else prev, salt=i.salt)
 
 
 def _empty(i: SilverInputs, ddl: str) -> DataFrame:

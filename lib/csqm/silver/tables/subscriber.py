@@ -61,10 +61,20 @@ def offers(cur: DataFrame) -> DataFrame:
     return cur.transform(_derive).select(*PREV_COLS)
 
 
-def _with_prev_offer(df: DataFrame, prev: DataFrame) -> DataFrame:
+def lending(prev: DataFrame, cur: DataFrame) -> DataFrame:
+    """The rows of prev that a month of cur can borrow from (those of prev(M)): a broadcast semi-join on month_id, so
+    the scan of a stored snapshot table is pruned to those months at run time instead of shuffling every month."""
+    months = (cur.select(prev_month_id("month_id").alias("month_id"))
+              .where(F.length("month_id") == 6).distinct())  # a comparison: Spark plans the pruning only with one
+    return prev.join(F.broadcast(months), on="month_id", how="left_semi")
+
+
+def _with_prev_offer(df: DataFrame, prev: DataFrame | None) -> DataFrame:
     """prev_offer_id from the same instance in prev(M) only when it was an arriving user there (prev: PREV_COLS of
-    slv_subscriber_m rows or of offers())."""
-    p = (prev.where(F.col("is_arrive") == 1)
+    slv_subscriber_m rows or of offers(); None when no month before those of df is known)."""
+    if prev is None:  # nothing to borrow: no join (it would shuffle every row of the months for no match)
+        return df.withColumn("prev_offer_id", F.lit(None).cast("string"))
+    p = (lending(prev, df).where(F.col("is_arrive") == 1)
          .select(F.col("month_id").alias("__p_m"), F.col("prod_inst_id").alias("__p_k"),
                  F.col("offer_id").alias("prev_offer_id")))
     cond = (F.col("__p_m") == prev_month_id("month_id")) & (F.col("__p_k") == F.col("prod_inst_id"))
@@ -78,8 +88,9 @@ def _migration(df: DataFrame) -> DataFrame:
     return df.withColumn("is_offer_migrated_in", flag(moved))
 
 
-def build(*, cur: DataFrame, prev: DataFrame, salt: str) -> DataFrame:
-    """Month M snapshot from brz_subs rows of M (one per prod_inst_id) and slv_subscriber_m of prev(M)."""
+def build(*, cur: DataFrame, prev: DataFrame | None, salt: str) -> DataFrame:
+    """Month M snapshot from brz_subs rows of M (one per prod_inst_id) and slv_subscriber_m of prev(M) (None: no
+    snapshot of prev(M) is known)."""
     out = (cur.transform(pii_block, "acc_nbr", "acc_nbr", salt)
            .transform(pii_block, "cert_nbr", "cert_nbr", salt)
            .transform(_derive)
