@@ -29,3 +29,18 @@ def test_full_rebuild_keeps_older_partitions_and_writes_only_changes(spark, tmp_
     assert got == [("a", 1, "201101"), ("b", 2, "201102"), ("c", 30, "201103")]
     again, run2 = _write(spark, tmp_roots, [("b", 2, "201102"), ("c", 30, "201103")])
     assert again == [] and run2.versions == {}
+
+
+def test_nothing_stored_writes_every_partition_at_once_and_counts_it(spark, tmp_roots):
+    """A new table (and, with only=, a month with no stored row) is written in one commit without comparing;
+    an empty build of an empty table commits nothing."""
+    nothing, run0 = _write(spark, tmp_roots, [])
+    assert nothing == [] and run0.versions == {} and run0.rows_out == 0
+    changed, run = _write(spark, tmp_roots, [("a", 1, "201101"), ("b", 2, "201102"), ("c", 3, "201102")])
+    assert changed == ["201101", "201102"] and run.rows_out == 3
+    assert run.versions == {_T.TABLE: io.latest_version(spark, tmp_roots, _T.TABLE)}
+    run2 = audit.Run("silver", {}, None)
+    new = spark.createDataFrame([("d", 4, "201103")], _T.DDL)
+    assert write_changed(spark, tmp_roots, run2, _T(), new, only=["201103"]) == ["201103"] and run2.rows_out == 1
+    got = sorted((r.k, r.v, r.month_id) for r in io.read(spark, tmp_roots, _T.TABLE).collect())
+    assert got == [("a", 1, "201101"), ("b", 2, "201102"), ("c", 3, "201102"), ("d", 4, "201103")]

@@ -178,6 +178,8 @@ def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new:
             return []
         stored = stored.where(F.col(part).isin(only))
     old = _fingerprint(stored, part)
+    if not old:
+        return _write_all(spark, cfg, run, module, new, only)
     new = new.persist(StorageLevel.DISK_ONLY)  # a full build of a month of SUBS is millions of rows: not in the heap
     try:
         fresh = _fingerprint(new, part)
@@ -198,6 +200,24 @@ def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new:
         return changed
     finally:
         new.unpersist()
+
+
+def _write_all(spark: SparkSession, cfg: Config, run: audit.Run, module, new: DataFrame,
+               only: list[str] | None) -> list[str]:
+    """write_changed when nothing is stored to compare with (a new table, a new month): every partition of new is
+    new, so it is written in one pass, without caching and fingerprinting it first; returns its partitions."""
+    table, part = module.TABLE, module.PARTITION
+    listed = ", ".join(f"'{p}'" for p in only or [])
+    where = "true" if only is None else f"{part} IN ({listed})"
+    before = io.latest_version(spark, cfg, table)
+    out = new.select("*", F.lit(run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
+    version, rows = io.replace_where_counted(out, cfg, table, where, run.meta)
+    if version == before:  # no row, no commit
+        return []
+    run.committed(table, version)
+    run.rows_out += rows
+    written = io.read(spark, cfg, table, version=version).where(where).select(part).distinct().collect()
+    return sorted(r[0] for r in written)
 
 
 def run_silver(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None] = print,
