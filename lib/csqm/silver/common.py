@@ -153,15 +153,14 @@ def _matchable(subscribers: DataFrame, events: DataFrame, col: str, event_col: s
     return subscribers.join(F.broadcast(keys), on=["month_id", col], how="left_semi")
 
 
-def _referenced_months(snapshots: DataFrame, events: DataFrame) -> DataFrame:
-    """Snapshot rows of the months the events refer to. A broadcast semi-join on the partition column: Spark prunes
-    the other months' files at run time (dynamic partition pruning), so a build does not shuffle a 20 M-row month
-    that none of its events can match, nor every retained month for a day's events."""
+def rows_of_months(rows: DataFrame, months: DataFrame) -> DataFrame:
+    """Rows of a month-partitioned table whose month_id is one of months' (a frame with a month_id column). A
+    broadcast semi-join on the partition column: Spark prunes the other months' files at run time (dynamic partition
+    pruning), so a build does not shuffle a 20 M-row month that none of its rows can use."""
     # Spark plans the pruning only when the month side holds a filter it deems selective (a comparison): this one
     # also drops what cannot be a YYYYMM month
-    months = (events.select(F.col("ref_month_id").alias("month_id"))
-              .where(F.length("month_id") == 6).distinct())
-    return snapshots.join(F.broadcast(months), on="month_id", how="left_semi")
+    keep = months.select("month_id").where(F.length("month_id") == 6).distinct()
+    return rows.join(F.broadcast(keep), on="month_id", how="left_semi")
 
 
 def enrich(events: DataFrame, subscribers: Snapshots, own: Sequence[str], *,
@@ -169,7 +168,8 @@ def enrich(events: DataFrame, subscribers: Snapshots, own: Sequence[str], *,
     """Block E: take the previous month-end snapshot's attributes (by prod_inst_id, else by number),
     own values first."""
     scoped = isinstance(subscribers, ScopedSnapshots)
-    snapshots = _referenced_months(subscribers.df if scoped else subscribers, events)
+    snapshots = rows_of_months(subscribers.df if scoped else subscribers,
+                               events.select(F.col("ref_month_id").alias("month_id")))  # the months referred to
     own = tuple(own)
     bad = [c for c in own if c not in SNAPSHOT_COLUMNS]
     if bad:

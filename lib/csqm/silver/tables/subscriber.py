@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from csqm.silver.common import fen_to_yuan, flag, pii_block, prev_month_id, to_ddl, yyyymm
+from csqm.silver.common import fen_to_yuan, flag, pii_block, prev_month_id, rows_of_months, to_ddl, yyyymm
 
 TABLE = "slv_subscriber_m"
 KEY = ("month_id", "prod_inst_id")
@@ -64,9 +64,7 @@ def offers(cur: DataFrame) -> DataFrame:
 def lending(prev: DataFrame, cur: DataFrame) -> DataFrame:
     """The rows of prev that a month of cur can borrow from (those of prev(M)): a broadcast semi-join on month_id, so
     the scan of a stored snapshot table is pruned to those months at run time instead of shuffling every month."""
-    months = (cur.select(prev_month_id("month_id").alias("month_id"))
-              .where(F.length("month_id") == 6).distinct())  # a comparison: Spark plans the pruning only with one
-    return prev.join(F.broadcast(months), on="month_id", how="left_semi")
+    return rows_of_months(prev, cur.select(prev_month_id("month_id").alias("month_id")))
 
 
 def _with_prev_offer(df: DataFrame, prev: DataFrame | None) -> DataFrame:
