@@ -189,17 +189,25 @@ def write_changed(spark: SparkSession, cfg: Config, run: audit.Run, module, new:
             old = {p: v for p, v in old.items() if p >= min(fresh)}
         changed = sorted(p for p in set(old) | set(fresh) if old.get(p) != fresh.get(p))
         if changed and not any(p in fresh for p in changed):
-            listed = ", ".join(f"'{p}'" for p in changed)
-            run.committed(table, io.delete_rows(spark, cfg, table, f"{part} IN ({listed})", run.meta))
+            run.committed(table, io.delete_rows(spark, cfg, table, _in_parts(part, changed), run.meta))
         elif changed:
-            out = new.where(F.col(part).isin(changed)).select(
-                "*", F.lit(run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
-            listed = ", ".join(f"'{p}'" for p in changed)
-            run.committed(table, io.replace_where(out, cfg, table, f"{part} IN ({listed})", run.meta))
+            out = _audited(new.where(F.col(part).isin(changed)), run)
+            run.committed(table, io.replace_where(out, cfg, table, _in_parts(part, changed), run.meta))
             run.rows_out += sum(fresh.get(p, (0, 0))[0] for p in changed)
         return changed
     finally:
         new.unpersist()
+
+
+def _in_parts(part: str, parts: list[str]) -> str:
+    """The predicate of a write or delete of these partitions."""
+    listed = ", ".join(f"'{p}'" for p in parts)
+    return f"{part} IN ({listed})"
+
+
+def _audited(df: DataFrame, run: audit.Run) -> DataFrame:
+    """Rows as written: the build plus the run's audit columns (AUDIT_COLS)."""
+    return df.select("*", F.lit(run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
 
 
 def _write_all(spark: SparkSession, cfg: Config, run: audit.Run, module, new: DataFrame,
@@ -207,11 +215,9 @@ def _write_all(spark: SparkSession, cfg: Config, run: audit.Run, module, new: Da
     """write_changed when nothing is stored to compare with (a new table, a new month): every partition of new is
     new, so it is written in one pass, without caching and fingerprinting it first; returns its partitions."""
     table, part = module.TABLE, module.PARTITION
-    listed = ", ".join(f"'{p}'" for p in only or [])
-    where = "true" if only is None else f"{part} IN ({listed})"
+    where = "true" if only is None else _in_parts(part, only)
     before = io.latest_version(spark, cfg, table)
-    out = new.select("*", F.lit(run.run_id).alias("_run_id"), F.lit(audit.now()).cast("timestamp").alias("_load_ts"))
-    version, rows = io.replace_where_counted(out, cfg, table, where, run.meta)
+    version, rows = io.replace_where_counted(_audited(new, run), cfg, table, where, run.meta)
     if version == before:  # no row, no commit
         return []
     run.committed(table, version)
