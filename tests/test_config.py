@@ -137,6 +137,18 @@ def test_dq_parallelism_from_profile_and_strict(conf_copy):
         load_config(conf_copy)
 
 
+def test_stats_columns_per_layer_and_strict(conf_copy):
+    r = load_config(conf_copy).retention
+    assert r.properties("bronze")["delta.dataSkippingNumIndexedCols"] == "0"
+    assert "delta.dataSkippingNumIndexedCols" not in r.properties("silver")  # Delta's default there
+    _edit(conf_copy / "retention.yaml", lambda d: d["layers"]["silver"].update(stats_columns=5))
+    assert load_config(conf_copy).retention.properties("silver")["delta.dataSkippingNumIndexedCols"] == "5"
+    for bad in (-1, "all", 2.5):
+        _edit(conf_copy / "retention.yaml", lambda d, b=bad: d["layers"]["gold"].update(stats_columns=b))
+        with pytest.raises(ConfigError, match=r"retention.yaml:layers.gold.stats_columns = .*0 or more"):
+            load_config(conf_copy)
+
+
 def test_rejects_unknown_field_key(conf_copy):
     _edit(conf_copy / "sources.yaml", lambda d: d["interfaces"]["SP_STEP"]["fields"][1].update(nullable=True))
     with pytest.raises(ConfigError, match=r"SP_STEP\.fields\[1\]\.nullable"):

@@ -167,9 +167,10 @@ class LayerPolicy:
     log_retention_days: int
     deleted_file_retention_days: int
     time_travel_days: int
+    stats_columns: int | None = None  # columns with per-file min/max statistics; None: Delta's default
 
     def properties(self, layer: str, checkpoint_interval: int) -> dict[str, str]:
-        return {
+        props = {
             "delta.logRetentionDuration": f"interval {self.log_retention_days} days",
             "delta.deletedFileRetentionDuration": f"interval {self.deleted_file_retention_days} days",
             "delta.checkpointInterval": str(checkpoint_interval),
@@ -177,6 +178,9 @@ class LayerPolicy:
             "lake.time_travel_days": str(self.time_travel_days),
             "lake.layer": layer,
         }
+        if self.stats_columns is not None:
+            props["delta.dataSkippingNumIndexedCols"] = str(self.stats_columns)
+        return props
 
 
 @dataclass(frozen=True)
@@ -352,9 +356,14 @@ def _load_retention(conf_dir: Path) -> Retention:
     for name, v in d["layers"].items():
         if name not in LAYERS:
             raise ConfigError(f"{w}:layers.{name}: unknown key")
-        v = _take(v, f"{w}:layers.{name}", ("log_retention_days", "deleted_file_retention_days", "time_travel_days"))
+        v = _take(v, f"{w}:layers.{name}", ("log_retention_days", "deleted_file_retention_days", "time_travel_days"),
+                  ("stats_columns",))
+        stats = v.get("stats_columns")
+        if stats is not None and (type(stats) is not int or stats < 0):
+            raise ConfigError(f"{w}:layers.{name}.stats_columns = {stats!r}: must be a whole number of columns, "
+                              "0 or more")
         layers[name] = LayerPolicy(int(v["log_retention_days"]), int(v["deleted_file_retention_days"]),
-                                   int(v["time_travel_days"]))
+                                   int(v["time_travel_days"]), stats)
     online = _take(d["online_months"], f"{w}:online_months", ONLINE_KEYS)
     backup = _take(d["backup"], f"{w}:backup", ("daily_keep", "monthly_keep"))
     return Retention(int(d["checkpoint_interval"]), layers, {k: int(v) for k, v in online.items()},

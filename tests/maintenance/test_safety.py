@@ -91,6 +91,21 @@ def test_properties_match_spec_and_drift_is_repaired(spark, lake):
     assert properties.drift(spark, lake, "slv_fault_d") == {}
 
 
+def _file_stats(lake, table) -> list[dict]:
+    """The statistics of every data file a table's log adds."""
+    log = Path(io.table_path(lake, table), "_delta_log")
+    adds = [json.loads(line)["add"] for f in sorted(log.glob("*.json")) for line in f.read_text().splitlines()
+            if '"add"' in line]
+    return [json.loads(a["stats"]) for a in adds]
+
+
+def test_bronze_files_keep_row_counts_without_column_statistics(lake):
+    bronze, gold = _file_stats(lake, "brz_flt_ticket"), _file_stats(lake, "gld_fault_m")
+    assert sum(s["numRecords"] for s in bronze) == 3
+    assert all(not s.get("minValues") and not s.get("maxValues") for s in bronze)
+    assert all(s["minValues"] for s in gold)  # other layers keep Delta's default statistics
+
+
 # ------------------------------------------------------------------ backup
 def test_incremental_backup_copies_only_new_files_and_a_killed_backup_is_ignored(spark, lake, monkeypatch):
     t = "brz_flt_ticket"
