@@ -94,9 +94,8 @@ def test_properties_match_spec_and_drift_is_repaired(spark, lake):
 def _file_stats(lake, table) -> list[dict]:
     """The statistics of every data file a table's log adds."""
     log = Path(io.table_path(lake, table), "_delta_log")
-    adds = [json.loads(line)["add"] for f in sorted(log.glob("*.json")) for line in f.read_text().splitlines()
-            if '"add"' in line]
-    return [json.loads(a["stats"]) for a in adds]
+    actions = [json.loads(line) for f in sorted(log.glob("*.json")) for line in f.read_text().splitlines()]
+    return [json.loads(a["add"]["stats"]) for a in actions if "add" in a]
 
 
 def test_bronze_files_keep_row_counts_without_column_statistics(lake):
