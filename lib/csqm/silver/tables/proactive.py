@@ -80,6 +80,7 @@ def build(*, cur: DataFrame, subscribers: Snapshots, thresholds: DataFrame, comp
           salt: str) -> DataFrame:
     """Current OB_TASK rows with P, E (own city_code, product_line), the CALLBACK limit and the 7-day complaint flag."""
     out = pii_block(_derive(cur), "acc_nbr", salt=salt).transform(with_ref_month, "plan_date")
+    # the flag joins the tasks back to their own probe: before enrichment, or the plan joins the snapshot twice
+    out = _cmpl_within_7d(out, complaints)
     out = enrich(out, subscribers, _OWN_E)
-    out = _cmpl_within_7d(_callback_limit(out, thresholds), complaints)
-    return to_ddl(out, DDL)
+    return to_ddl(_callback_limit(out, thresholds), DDL)
