@@ -45,13 +45,15 @@ def _month_end(month: str) -> str:
 
 
 def publish(source: Path, landing: Path, upto: str, since: str = "") -> list[Path]:
-    """Hard-link into landing every batch folder delivered from `since` to `upto` not yet there; the new data
-    files (with --lead, the months before the lead, e.g. the generator's base month, are never delivered)."""
+    """Hard-link into landing every batch folder due by `upto` not yet there (a daily one only from `since`); the new
+    data files. With --lead a monthly snapshot due before the lead (the generator's base month) is still delivered,
+    with the catch-up, so the timed day meets the previous month's snapshots as a lake with full history would."""
     new: list[Path] = []
     for folder in sorted(source.glob("*/*")):
-        due = folder.name if len(folder.name) == 8 else _month_end(folder.name)
+        daily = len(folder.name) == 8
+        due = folder.name if daily else _month_end(folder.name)
         target = landing / folder.parent.name / folder.name
-        if not since <= due <= upto or target.exists():
+        if due > upto or (daily and due < since) or target.exists():
             continue
         shutil.copytree(folder, target, copy_function=os.link)
         new += sorted(target.glob("*.dat"))
@@ -234,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse-source", action="store_true",
                    help="keep the source files an earlier run generated with the same parameters")
     p.add_argument("--lead", type=int, help="generate and catch up only this many days before each timed day "
-                   "(default: every day from --start); the monthly snapshots are always whole")
+                   "(default: every day from --start); the monthly snapshots are always whole, and published when due")
     ns = p.parse_args(argv)
     out = Path(ns.out).resolve()
     if ns.lead is not None and not 1 <= ns.lead <= 30:

@@ -171,3 +171,29 @@ def test_only_a_small_scope_enriches_from_the_matching_snapshot_rows(spark, cfg,
     for keys in (few, many):
         run.build_on(module, lambda i, k=keys: seen.append(i.scope.small) or k, keys)
     assert seen == [True, False]
+
+
+def test_a_full_build_of_few_bronze_rows_enriches_from_the_matching_snapshot_rows(spark, cfg, snapshot_df,
+                                                                                  monkeypatch):
+    """A full build whose interfaces hold few bronze rows (appeals, a lake's first days) gets ScopedSnapshots, so it
+    does not shuffle every snapshot row of a month for a few events; many rows, or no interface named, do not."""
+    from csqm.pipeline import silver
+    from csqm.silver.common import ScopedSnapshots
+
+    snapshots = snapshot_df([])
+    inputs = silver.SilverInputs(spark, cfg, "salt", built={"slv_subscriber_m": snapshots})
+    rows = {"APPEAL": 3, "CC_CALL": 2, "EC_LOG": 1}
+    monkeypatch.setattr(inputs, "bronze", lambda c: spark.range(rows[c]))
+    monkeypatch.setattr(silver, "SMALL_SCOPE_KEYS", 5)
+    seen = []
+
+    def build(i):
+        seen.append(i.subscribers())
+        return snapshots
+
+    silver.build_full(inputs, build, ["APPEAL"])
+    silver.build_full(inputs, build, ["APPEAL", "CC_CALL", "EC_LOG"])
+    silver.build_full(inputs, build)
+    assert [isinstance(s, ScopedSnapshots) for s in seen] == [True, False, False]
+    assert seen[0].df is snapshots and inputs.few_events is False
+    assert inputs.subscribers() is snapshots

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,10 @@ BULLETIN_DDL = ("month_id STRING, appeal_id STRING, appeal_org STRING, city_code
 CHANGES = "ops_changed_partition"
 CHANGES_DDL = "table_name STRING, partition STRING, run_id STRING, _load_ts TIMESTAMP"
 AUDIT_COLS = ("_run_id", "_load_ts")
+# a build of at most this many keys (an incremental scope) or bronze rows (a full build) is small: its key sets are
+# broadcast and it enriches from the snapshot rows its events match; a bigger one (a month re-enriched after a late
+# snapshot, a day's contacts at SF1) is joined by shuffle and joins every snapshot row of the months it refers to
+SMALL_SCOPE_KEYS = 200_000
 
 
 @dataclass
@@ -54,6 +58,7 @@ class SilverInputs:
     salt: str
     built: dict[str, DataFrame] = field(default_factory=dict)
     scope: Any = None
+    few_events: bool = False  # a full build whose bronze rows are few (build_full)
     _cur: dict[str, DataFrame] = field(default_factory=dict)
 
     def bronze(self, ifcode: str) -> DataFrame:
@@ -86,7 +91,12 @@ class SilverInputs:
         """A built monthly snapshot table; a build scoped to few keys gets it marked so that it reads only the rows
         its events match."""
         snapshots = self.built[table]
-        return common.ScopedSnapshots(snapshots) if self.scope is not None and self.scope.small else snapshots
+        small = self.scope.small if self.scope is not None else self.few_events
+        return common.ScopedSnapshots(snapshots) if small else snapshots
+
+    def bronze_rows(self, ifcodes: Sequence[str]) -> int:
+        """Rows of these interfaces' bronze tables (Delta counts them from its log): at least a full build's events."""
+        return sum(self.bronze(c).count() for c in ifcodes)
 
     def subscribers(self) -> common.Snapshots:
         """slv_subscriber_m for enrichment."""
@@ -242,20 +252,29 @@ def run_silver(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[
     return run_incremental(spark, cfg, run, log, full_refresh=full_refresh)
 
 
-def build_full(inputs: SilverInputs, build: Callable[[SilverInputs], DataFrame]) -> DataFrame:
-    """A table from all of bronze (no scope)."""
+def build_full(inputs: SilverInputs, build: Callable[[SilverInputs], DataFrame],
+               ifcodes: Sequence[str] = ()) -> DataFrame:
+    """A table from all of bronze (no scope). When its interfaces' bronze rows are few (a monthly interface of a few
+    hundred rows, a lake's first days) it enriches as a small scope does, from the snapshot rows its events match,
+    instead of shuffling every snapshot row of the months they refer to (20 M at SF1)."""
     inputs.scope = None
-    return build(inputs)
+    inputs.few_events = bool(ifcodes) and inputs.bronze_rows(ifcodes) <= SMALL_SCOPE_KEYS
+    try:
+        return build(inputs)
+    finally:
+        inputs.few_events = False
 
 
 def _run_tables(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None],
                 tables: list[str]) -> dict[str, list[str]]:
     """Full build of every table in build order, writing only the named ones."""
+    from csqm.pipeline.silver_incremental import NEEDS
+
     inputs = SilverInputs(spark, cfg, cfg.env.pii_salt)
     changed: dict[str, list[str]] = {}
     for module, build in BUILDERS:
         t0 = time.time()
-        df = build_full(inputs, build)
+        df = build_full(inputs, build, NEEDS[module.TABLE].bronze)
         inputs.built[module.TABLE] = df
         if module.TABLE not in tables:
             continue

@@ -45,6 +45,7 @@ from csqm.pipeline.silver import (
     AUDIT_COLS,
     BUILDERS,
     BULLETIN,
+    SMALL_SCOPE_KEYS,
     THRESHOLDS,
     SilverInputs,
     write_changed,
@@ -123,12 +124,6 @@ def _keep(df: DataFrame) -> DataFrame:
 
 
 # ---------------------------------------------------------------- restrictions handed to the builders
-
-
-# a scope of at most this many keys is small: its key sets are broadcast and it enriches from the snapshot rows its
-# events match; a bigger one (a month re-enriched after a late snapshot, a day's contacts at SF1) is joined by
-# shuffle and joins every snapshot row, as a full build does
-SMALL_SCOPE_KEYS = 200_000
 
 
 @dataclass
@@ -531,7 +526,7 @@ def run_incremental(spark: SparkSession, cfg: Config, run: audit.Run, log: Calla
         reason = r.full_reason(module)
         if reason is not None:
             r.full[table] = reason
-            df = silver.build_full(r.inputs, build)
+            df = silver.build_full(r.inputs, build, NEEDS[table].bronze)
             parts = write_changed(spark, cfg, run, module, df)
             if module.PARTITION == "month_id":
                 r.months[table] = parts
