@@ -273,7 +273,25 @@ def test_retention_baseline_churn_ytd_and_renewal(gold, gold_rows, silver_df, ca
     _check(feb, gold_rows, catalog, "gld_retention_m", [r for r in expected if r["month_id"] == "201302"])
     from csqm.gold.tables.retention_m import sources
     read = sources({"slv_subscriber_m": subs}, **params(cfg, ["201302"]))["prev"]
-    assert {r.month_id for r in read.select("month_id").distinct().collect()} == {"201301", "201302", "201303"}
+    assert {r.month_id for r in read.select("month_id").distinct().collect()} == {"201301", "201302"}
+    base = sources({"slv_subscriber_m": subs}, **params(cfg, ["201302"]))["base"]
+    assert {r.month_id for r in base.select("month_id").distinct().collect()} == {"201302"}
+
+
+def test_retention_matches_only_base_rows_by_shuffle(spark, silver_df, cfg):
+    """PREV and the year-to-date sums take the churned and renewing M rows by broadcast: of the three populations only
+    BASE joins two whole snapshot months (at SF1, 20 M rows each) by sort-merge."""
+    from csqm.gold.tables.retention_m import params, sources
+
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")   # nothing is broadcast unless the code says so
+    try:
+        subs = silver_df("slv_subscriber_m", [_sub("i1", "201212", "BB", "POST", "PUB", "NORMAL", "1.00", 1),
+                                              _sub("i1", "201301", "BB", "POST", "PUB", "NORMAL", "1.00", 1)])
+        src = sources({"slv_subscriber_m": subs}, **params(cfg, ["201301"]))
+        plans = {k: df._jdf.queryExecution().executedPlan().toString() for k, df in src.items()}
+    finally:
+        spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")
+    assert {k: p.count("SortMergeJoin") for k, p in plans.items()} == {"base": 1, "prev": 0, "ytd": 0}
 
 
 # ------------------------------------------------------------------ gld_escalation_m

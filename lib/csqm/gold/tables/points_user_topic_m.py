@@ -2,8 +2,9 @@
 churn and exchanges. Also the customer population K shared with gld_points_customer_m (3.2.18)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from csqm.months import shift
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -32,17 +33,31 @@ def exchanges(exch: DataFrame) -> DataFrame:
 
 
 def _arrived(subs: DataFrame) -> DataFrame:
-    """A(c, m) per (month, customer): a_m = 1, Σ bill_amt, max tenure_months of the customer's arrived instances."""
-    return subs.where(F.col("is_arrive") == 1).groupBy(*KEY).agg(
-        F.lit(1).alias("a_m"), F.sum("bill_amt").alias("a_bill"), F.max("tenure_months").alias("a_tenure"))
+    """A(c, m) and A(c, prev(m)) per (month, customer) in one aggregation: a_m = 1, Σ bill_amt and max tenure_months
+    of the customer's arrived instances in m, a_prev = 1 when it had one in prev(m) (NULL: none)."""
+    a = subs.where(F.col("is_arrive") == 1)
+    rows = a.select(*KEY, "bill_amt", "tenure_months", F.lit(True).alias("_cur")).unionByName(
+        a.select(shift_month("month_id", 1).alias("month_id"), "cust_id", F.lit(None).alias("bill_amt"),
+                 F.lit(None).alias("tenure_months"), F.lit(False).alias("_cur")))
+    cur = F.col("_cur")
+    return rows.groupBy(*KEY).agg(
+        F.max(F.when(cur, 1)).alias("a_m"), F.sum(F.when(cur, F.col("bill_amt"))).alias("a_bill"),
+        F.max(F.when(cur, F.col("tenure_months"))).alias("a_tenure"), F.max(F.when(~cur, 1)).alias("a_prev"))
 
 
-def sources(silver: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
+def params(cfg, parts: Sequence[str] = ()) -> dict:
+    """What sources() takes: the snapshot months the partitions read (prev of the earliest through the latest), so a
+    lake keeping 36 months of slv_subscriber_m is not scanned whole for the previous month's arrivals."""
+    return {"months": (shift(min(parts), -1), max(parts)) if parts else None}
+
+
+def sources(silver: Mapping[str, DataFrame], months: tuple[str, str] | None = None) -> dict[str, DataFrame]:
     """customers = K with exchanger_flag, exch_points, A(c, M) (a_m, a_bill, a_tenure) and A(c, prev(M)) (a_prev)."""
-    arrived = _arrived(silver["slv_subscriber_m"])
-    prev = arrived.select(shift_month("month_id", 1).alias("month_id"), "cust_id", F.col("a_m").alias("a_prev"))
-    k = (customers(silver["slv_points_balance_m"]).join(exchanges(silver["slv_points_exch_d"]), KEY, "left")
-         .join(arrived, KEY, "left").join(prev, KEY, "left"))
+    subs, bal = silver["slv_subscriber_m"], silver["slv_points_balance_m"]
+    if months is not None:
+        subs, bal = (df.where(F.col("month_id").between(*months)) for df in (subs, bal))
+    k = (customers(bal).join(exchanges(silver["slv_points_exch_d"]), KEY, "left")
+         .join(_arrived(subs), KEY, "left"))
     return {"customers": k.withColumns({
         "exchanger_flag": F.when(F.col("ex") == 1, "1").otherwise("0"),
         "exch_points": F.coalesce("exch_points", F.lit(0)),

@@ -10,6 +10,7 @@ from decimal import Decimal
 from csqm.months import shift
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType
 
 TABLE = "gld_retention_m"
 GRAIN = ("city_code", "product_line", "retention_group")
@@ -17,20 +18,22 @@ VIP = ("DIAMOND", "GOLD", "SILVER")
 
 
 def params(cfg, parts: Sequence[str] = ()) -> dict:
-    """What sources() takes: the HIGH threshold (元; a row with bill_amt >= it is HIGH) from the configuration, and the
-    snapshot months the partitions need: from December of the year before the earliest (its BASE, and the PREV of
-    every month its year-to-date sums cover) through the latest. slv_subscriber_m keeps 36 months."""
+    """What sources() takes: the HIGH threshold (元; a row with bill_amt >= it is HIGH) from the configuration, the
+    snapshot months the partitions need (from December of the year before the earliest, its BASE and the PREV of
+    every month its year-to-date sums cover, through the latest; slv_subscriber_m keeps 36 months) and the first and
+    last partition themselves."""
     months = (shift(min(parts)[:4] + "01", -1), max(parts)) if parts else None
-    return {"high": Decimal(str(cfg.retention.high_value_yuan)), "months": months}
+    targets = (min(parts), max(parts)) if parts else None
+    return {"high": Decimal(str(cfg.retention.high_value_yuan)), "months": months, "targets": targets}
 
 
 def groups(high: Decimal) -> Column:
-    """Every retention group a snapshot row belongs to (ALL, its pay type, its segment, VIP, HIGH)."""
-    g = F.array(F.lit("ALL"), F.when(F.col("pay_type").isin("POST", "PRE"), F.col("pay_type")),
-                F.when(F.col("cust_segment").isin("GOV", "PUB"), F.col("cust_segment")),
-                F.when(F.col("vip_level").isin(*VIP), F.lit("VIP")),
-                F.when(F.col("bill_amt") >= F.lit(high).cast("decimal(18,2)"), F.lit("HIGH")))
-    return F.filter(g, lambda x: x.isNotNull())
+    """Every retention group a snapshot row may belong to (ALL, its pay type, its segment, VIP, HIGH); NULL where it
+    does not (_per_group drops those)."""
+    return F.array(F.lit("ALL"), F.when(F.col("pay_type").isin("POST", "PRE"), F.col("pay_type")),
+                   F.when(F.col("cust_segment").isin("GOV", "PUB"), F.col("cust_segment")),
+                   F.when(F.col("vip_level").isin(*VIP), F.lit("VIP")),
+                   F.when(F.col("bill_amt") >= F.lit(high).cast("decimal(18,2)"), F.lit("HIGH")))
 
 
 def _months(expr: str) -> Column:
@@ -39,31 +42,56 @@ def _months(expr: str) -> Column:
 
 
 def _in_m(s: DataFrame) -> DataFrame:
-    """The snapshot of the month a row is matched to (by prod_inst_id), as m_* columns."""
+    """The snapshot of the month a BASE row is matched to (by prod_inst_id), as m_* columns."""
     return s.select("month_id", "prod_inst_id", F.col("is_arrive").alias("m_is_arrive"),
-                    F.col("is_churn").alias("m_is_churn"), F.col("bill_amt").alias("m_bill_amt"),
-                    F.col("agreement_exp_date").alias("m_agreement_exp_date"))
+                    F.col("bill_amt").alias("m_bill_amt"))
 
 
 def _per_group(df: DataFrame, high: Decimal) -> DataFrame:
     """One row per retention group of the row (groups are not additive); applied after the match to the M row, so
     the join shuffles each snapshot row once, not once per group."""
-    return df.withColumn("retention_group", F.explode(groups(high)))
+    return df.withColumn("retention_group", F.explode(groups(high))).where(F.col("retention_group").isNotNull())
 
 
-def base(s: DataFrame, high: Decimal) -> DataFrame:
-    """BASE rows (December, in service) once for each month M of the next year, matched to their M row."""
-    dec = s.where("is_arrive = 1 AND substr(month_id, 5, 2) = '12'").withColumn("month_id", _months(
-        "transform(sequence(1, 12), i -> named_struct('y', int(substr(month_id, 1, 4)) + 1, 'm', i))"))
-    dec = dec.withColumn("month_id", F.explode("month_id"))
+def _rekeyed(s: DataFrame, to: Column) -> DataFrame:
+    """s's rows keyed to other months: once for each value of `to` (a column or an array over month_id) that their
+    month maps to. The map is worked out on the few distinct months of s and broadcast, so no row of a 20 M-row
+    month runs date arithmetic or array functions."""
+    pairs = s.select("month_id").distinct().withColumn("_to", to)
+    if isinstance(pairs.schema["_to"].dataType, ArrayType):
+        pairs = pairs.withColumn("_to", F.explode("_to"))
+    return s.join(F.broadcast(pairs), "month_id").drop("month_id").withColumnRenamed("_to", "month_id")
+
+
+def base(s: DataFrame, high: Decimal, targets: tuple[str, str] | None = None) -> DataFrame:
+    """BASE rows (December, in service) once for each month M of the next year (only the months within targets,
+    when given: a month-end run needs one, not twelve copies of a 20 M-row December), matched to their M row."""
+    year = _months("transform(sequence(1, 12), i -> named_struct('y', int(substr(month_id, 1, 4)) + 1, 'm', i))")
+    if targets is not None:
+        year = F.filter(year, lambda m: m.between(*targets))
+    dec = _rekeyed(s.where("is_arrive = 1 AND substr(month_id, 5, 2) = '12'"), year)
     return _per_group(dec.join(_in_m(s), ["month_id", "prod_inst_id"], "left"), high)
 
 
-def prev(s: DataFrame, high: Decimal) -> DataFrame:
-    """PREV(M): rows of prev(M) in service, keyed to M (the next month) and matched to their M row."""
+def _lenders(s: DataFrame) -> DataFrame:
+    """PREV rows: rows of prev(M) in service, keyed to M (the next month), with m_is_churn = 1 when their
+    prod_inst_id churned in M (else NULL). The instances that churn in a month are a small share of it, so they are
+    broadcast instead of shuffling two 20 M-row months to match them."""
     nxt = F.date_format(F.add_months(F.to_date(F.concat("month_id", F.lit("01")), "yyyyMMdd"), 1), "yyyyMM")
-    p = s.where("is_arrive = 1").withColumn("month_id", nxt)
-    return _per_group(p.join(_in_m(s), ["month_id", "prod_inst_id"], "left"), high)
+    churned = s.where("is_churn = 1").select("month_id", "prod_inst_id", F.lit(1).alias("m_is_churn"))
+    return _rekeyed(s.where("is_arrive = 1"), nxt).join(F.broadcast(churned), ["month_id", "prod_inst_id"], "left")
+
+
+def _renewals(p: DataFrame, s: DataFrame) -> DataFrame:
+    """PREV rows with m_is_arrive and m_agreement_exp_date of their M row for the broadband agreements expiring in M
+    (RET_BB_RENEW's rows, a small share: broadcast); NULL on the other rows, which no metric reads them on."""
+    exp = F.col("agreement_exp_date")
+    in_m = (F.year(exp) * 100 + F.month(exp)) == F.col("month_id").cast("int")
+    due = p.where((F.col("product_line") == "BB") & in_m).select("month_id", "prod_inst_id")
+    m = s.join(F.broadcast(due), ["month_id", "prod_inst_id"], "left_semi").select(
+        "month_id", "prod_inst_id", F.col("is_arrive").alias("m_is_arrive"),
+        F.col("agreement_exp_date").alias("m_agreement_exp_date"))
+    return p.join(F.broadcast(m), ["month_id", "prod_inst_id"], "left")
 
 
 def ytd(p: DataFrame) -> DataFrame:
@@ -76,12 +104,16 @@ def ytd(p: DataFrame) -> DataFrame:
     return per_m.withColumn("month_id", F.explode(later))
 
 
-def sources(silver: Mapping[str, DataFrame], high: Decimal,
-            months: tuple[str, str] | None = None) -> dict[str, DataFrame]:
+def sources(silver: Mapping[str, DataFrame], high: Decimal, months: tuple[str, str] | None = None,
+            targets: tuple[str, str] | None = None) -> dict[str, DataFrame]:
     """base (RET_USERS, RET_REV), prev (RET_CHURN_M, RET_BB_RENEW) and ytd (RET_CHURN_YTD); grain values and groups
-    come from the BASE / PREV row. months: the first and last snapshot month to read (None: all)."""
+    come from the BASE / PREV row. months: the first and last snapshot month to read; targets: the first and last
+    partition built (None: all). Only BASE is matched to its M rows by shuffle; PREV needs the few M rows that
+    churned or renew."""
     s = silver["slv_subscriber_m"]
     if months is not None:
         s = s.where(F.col("month_id").between(*months))
-    p = prev(s, high)
-    return {"base": base(s, high), "prev": p, "ytd": ytd(p)}
+    p = _lenders(s)
+    if months is not None:  # the last month's rows lend to the month after it, which is not built
+        p = p.where(F.col("month_id") <= months[1])
+    return {"base": base(s, high, targets), "prev": _per_group(_renewals(p, s), high), "ytd": ytd(_per_group(p, high))}

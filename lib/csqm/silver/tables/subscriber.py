@@ -88,10 +88,11 @@ def _migration(df: DataFrame) -> DataFrame:
 
 def build(*, cur: DataFrame, prev: DataFrame | None, salt: str) -> DataFrame:
     """Month M snapshot from brz_subs rows of M (one per prod_inst_id) and slv_subscriber_m of prev(M) (None: no
-    snapshot of prev(M) is known)."""
-    out = (cur.transform(pii_block, "acc_nbr", "acc_nbr", salt)
+    snapshot of prev(M) is known). The join to prev(M) shuffles every row of the month, so it comes first, while a
+    row holds its numbers rather than their hashes and masks."""
+    out = (cur.transform(_with_prev_offer, prev)
+           .transform(pii_block, "acc_nbr", "acc_nbr", salt)
            .transform(pii_block, "cert_nbr", "cert_nbr", salt)
            .transform(_derive)
-           .transform(_with_prev_offer, prev)
            .transform(_migration))
     return to_ddl(out, DDL)
