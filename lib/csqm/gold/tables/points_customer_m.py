@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from csqm.gold.tables.points_user_topic_m import KEY, customers, exchanges, shift_month
+from csqm.gold.months import shift_month
+from csqm.gold.tables.points_user_topic_m import KEY, customers, exchanges
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 

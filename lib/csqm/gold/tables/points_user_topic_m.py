@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from csqm.gold.months import rekeyed, shift_month
 from csqm.months import shift
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 TABLE = "gld_points_user_topic_m"
 KEY = ["month_id", "cust_id"]
 
 
-def shift_month(month_id: str, n: int | Column) -> Column:
-    """The yyyymm column month_id plus n months."""
-    return F.date_format(F.add_months(F.to_date(F.concat(F.col(month_id), F.lit("01")), "yyyyMMdd"), n), "yyyyMM")
-
-
 def customers(balance: DataFrame) -> DataFrame:
-    """K: one row per (month, customer) of slv_points_balance_m with its customer-level values (equal on all of the
-    customer's rows of a month; min only makes the pick explicit) and Σ expire_ye_points over those rows."""
-    return balance.groupBy(*KEY).agg(
-        F.min("cust_city_code").alias("city_code"), F.min("cust_vip_level").alias("vip_level"),
-        F.min("cust_seg_code").alias("cust_segment"), F.min("points_band").alias("points_band"),
-        F.min("cust_total_balance").alias("cust_total_balance"), F.sum("expire_ye_points").alias("expire_ye_points"))
+    """K: one row per (month, customer) of slv_points_balance_m with its customer-level values and Σ expire_ye_points
+    over the customer's rows of the month. Silver sets the customer-level values alike on all of them (§13), so they
+    are grouping keys: a hash aggregate, where a min() of strings would sort every balance row of the months."""
+    return balance.groupBy(
+        *KEY, F.col("cust_city_code").alias("city_code"), F.col("cust_vip_level").alias("vip_level"),
+        F.col("cust_seg_code").alias("cust_segment"), "points_band", "cust_total_balance").agg(
+        F.sum("expire_ye_points").alias("expire_ye_points"))
 
 
 def exchanges(exch: DataFrame) -> DataFrame:
@@ -37,8 +34,8 @@ def _arrived(subs: DataFrame) -> DataFrame:
     of the customer's arrived instances in m, a_prev = 1 when it had one in prev(m) (NULL: none)."""
     a = subs.where(F.col("is_arrive") == 1)
     rows = a.select(*KEY, "bill_amt", "tenure_months", F.lit(True).alias("_cur")).unionByName(
-        a.select(shift_month("month_id", 1).alias("month_id"), "cust_id", F.lit(None).alias("bill_amt"),
-                 F.lit(None).alias("tenure_months"), F.lit(False).alias("_cur")))
+        rekeyed(a.select("month_id", "cust_id"), shift_month("month_id", 1)).select(
+            *KEY, F.lit(None).alias("bill_amt"), F.lit(None).alias("tenure_months"), F.lit(False).alias("_cur")))
     cur = F.col("_cur")
     return rows.groupBy(*KEY).agg(
         F.max(F.when(cur, 1)).alias("a_m"), F.sum(F.when(cur, F.col("bill_amt"))).alias("a_bill"),

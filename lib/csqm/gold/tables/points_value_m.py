@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from csqm.gold.tables.points_user_topic_m import KEY, shift_month
+from csqm.gold.months import rekeyed, shift_month
+from csqm.gold.tables.points_user_topic_m import KEY
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -28,8 +29,10 @@ def sources(silver: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
     """ledger = CLOSE (BAL_M) ∪ OPEN (BAL_P dated M) ∪ TX rows, each under city C(cust_id, M) (silver §13), kept
     only for months with an opening balance."""
     bal, txn = silver["slv_points_balance_m"], silver["slv_points_txn_d"]
-    city = bal.groupBy(*KEY).agg(F.min("cust_city_code").alias("_c"))          # C(c, M) when c has a row in M
-    opening = bal.withColumn("month_id", shift_month("month_id", 1)).join(city, KEY, "left")
+    # C(c, M) when c has a row in M: alike on all of c's rows of M (silver §13), so distinct rows, not a min() of
+    # strings (a sort of every balance row)
+    city = bal.select(*KEY, F.col("cust_city_code").alias("_c")).distinct()
+    opening = rekeyed(bal, shift_month("month_id", 1)).join(city, KEY, "left")
     ledger = (_ledger("CLOSE", bal, F.col("cust_city_code"))
               .unionByName(_ledger("OPEN", opening, F.coalesce("_c", "cust_city_code")))
               .unionByName(_ledger("TX", txn, F.col("attr_city_code"))))

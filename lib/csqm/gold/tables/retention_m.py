@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from csqm.gold.months import rekeyed, shift_month
 from csqm.months import shift
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType
 
 TABLE = "gld_retention_m"
 GRAIN = ("city_code", "product_line", "retention_group")
@@ -53,23 +53,13 @@ def _per_group(df: DataFrame, high: Decimal) -> DataFrame:
     return df.withColumn("retention_group", F.explode(groups(high))).where(F.col("retention_group").isNotNull())
 
 
-def _rekeyed(s: DataFrame, to: Column) -> DataFrame:
-    """s's rows keyed to other months: once for each value of `to` (a column or an array over month_id) that their
-    month maps to. The map is worked out on the few distinct months of s and broadcast, so no row of a 20 M-row
-    month runs date arithmetic or array functions."""
-    pairs = s.select("month_id").distinct().withColumn("_to", to)
-    if isinstance(pairs.schema["_to"].dataType, ArrayType):
-        pairs = pairs.withColumn("_to", F.explode("_to"))
-    return s.join(F.broadcast(pairs), "month_id").drop("month_id").withColumnRenamed("_to", "month_id")
-
-
 def base(s: DataFrame, high: Decimal, targets: tuple[str, str] | None = None) -> DataFrame:
     """BASE rows (December, in service) once for each month M of the next year (only the months within targets,
     when given: a month-end run needs one, not twelve copies of a 20 M-row December), matched to their M row."""
     year = _months("transform(sequence(1, 12), i -> named_struct('y', int(substr(month_id, 1, 4)) + 1, 'm', i))")
     if targets is not None:
         year = F.filter(year, lambda m: m.between(*targets))
-    dec = _rekeyed(s.where("is_arrive = 1 AND substr(month_id, 5, 2) = '12'"), year)
+    dec = rekeyed(s.where("is_arrive = 1 AND substr(month_id, 5, 2) = '12'"), year)
     return _per_group(dec.join(_in_m(s), ["month_id", "prod_inst_id"], "left"), high)
 
 
@@ -77,9 +67,9 @@ def _lenders(s: DataFrame) -> DataFrame:
     """PREV rows: rows of prev(M) in service, keyed to M (the next month), with m_is_churn = 1 when their
     prod_inst_id churned in M (else NULL). The instances that churn in a month are a small share of it, so they are
     broadcast instead of shuffling two 20 M-row months to match them."""
-    nxt = F.date_format(F.add_months(F.to_date(F.concat("month_id", F.lit("01")), "yyyyMMdd"), 1), "yyyyMM")
     churned = s.where("is_churn = 1").select("month_id", "prod_inst_id", F.lit(1).alias("m_is_churn"))
-    return _rekeyed(s.where("is_arrive = 1"), nxt).join(F.broadcast(churned), ["month_id", "prod_inst_id"], "left")
+    lenders = rekeyed(s.where("is_arrive = 1"), shift_month("month_id", 1))
+    return lenders.join(F.broadcast(churned), ["month_id", "prod_inst_id"], "left")
 
 
 def _renewals(p: DataFrame, s: DataFrame) -> DataFrame:
