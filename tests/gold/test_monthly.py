@@ -283,6 +283,7 @@ def test_retention_matches_only_base_rows_by_shuffle(spark, silver_df, cfg):
     BASE joins two whole snapshot months (at SF1, 20 M rows each) by sort-merge."""
     from csqm.gold.tables.retention_m import params, sources
 
+    before = spark.conf.get("spark.sql.autoBroadcastJoinThreshold")
     spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")   # nothing is broadcast unless the code says so
     try:
         subs = silver_df("slv_subscriber_m", [_sub("i1", "201212", "BB", "POST", "PUB", "NORMAL", "1.00", 1),
@@ -290,7 +291,7 @@ def test_retention_matches_only_base_rows_by_shuffle(spark, silver_df, cfg):
         src = sources({"slv_subscriber_m": subs}, **params(cfg, ["201301"]))
         plans = {k: df._jdf.queryExecution().executedPlan().toString() for k, df in src.items()}
     finally:
-        spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")
+        spark.conf.set("spark.sql.autoBroadcastJoinThreshold", before)
     assert {k: p.count("SortMergeJoin") for k, p in plans.items()} == {"base": 1, "prev": 0, "ytd": 0}
 
 
