@@ -41,8 +41,9 @@ CHANGES_DDL = "table_name STRING, partition STRING, run_id STRING, _load_ts TIME
 AUDIT_COLS = ("_run_id", "_load_ts")
 # a build of at most this many keys (an incremental scope) or bronze rows (a full build) is small: its key sets are
 # broadcast and it enriches from the snapshot rows its events match; a bigger one (a month re-enriched after a late
-# snapshot, a day's contacts at SF1) is joined by shuffle and joins every snapshot row of the months it refers to
-SMALL_SCOPE_KEYS = 200_000
+# snapshot, a backlog of days) is joined by shuffle and joins every snapshot row of the months it refers to. A day of
+# e-channel sessions at SF1 (1.18 M keys) is small: broadcast, its build took 50 s against 136 s (docs/bench.md)
+SMALL_SCOPE_KEYS = 2_000_000
 
 
 @dataclass
