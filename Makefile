@@ -50,7 +50,7 @@ demo: setup ## generate a sample month of source files, run the pipeline over it
 test: setup ## run the test suite (two workers; the shared pipeline lake stays in one of them)
 	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15 -m "not integration" tests
 
-test-integration: setup ## the integration tests: a Spark standalone cluster, headless Chromium (apt-get install chromium)
+test-integration: setup ## the integration tests: a Spark standalone cluster, headless Chromium (apt-get install chromium), Airflow (pip install '.[airflow]')
 	$(PY) -m pytest -q -m integration tests
 
 lint: setup ## static checks
