@@ -95,12 +95,14 @@ def test_changed_complaint_pulls_in_its_fault_and_the_other_complaints_of_the_nu
     assert keys(scope) == {"s1", "s2", "s3"}
 
     cols = stored.columns
-    changes = sc.row_changes(sc.semi(stored, scope), rebuilt.unionByName(stored.where("sheet_id IN ('s2', 's3')")),
-                             ["sheet_id"], cols)
+    changes = sc.row_changes(sc.semi(stored, scope, small=True),
+                             rebuilt.unionByName(stored.where("sheet_id IN ('s2', 's3')")), ["sheet_id"], cols)
     faults = spark.createDataFrame([("f1", "N1", "20130101"), ("f2", "N2", "20130101"), ("f9", "N9", "20130101")],
                                    FAULT)
     refs = sc.changed_values(changes, "related_fault_id")
-    assert keys(sc.keys_with_values(faults, ["fault_id"], "fault_id", refs, "related_fault_id")) == {"f1", "f2"}
+    for small in (True, False):
+        got = sc.keys_with_values(faults, ["fault_id"], "fault_id", refs, "related_fault_id", small=small)
+        assert keys(got) == {"f1", "f2"}
 
 
 def test_a_subject_of_customer_id_and_null_subjects(spark):
@@ -197,3 +199,64 @@ def test_a_full_build_of_few_bronze_rows_enriches_from_the_matching_snapshot_row
     assert [isinstance(s, ScopedSnapshots) for s in seen] == [True, False, False]
     assert seen[0].df is snapshots and inputs.few_events is False
     assert inputs.subscribers() is snapshots
+
+
+def test_sessions_of_changed_logs_broadcast_only_a_small_set(spark):
+    """The sessions of changed log rows, now and in any other batch of their elog_id; the elog_id set is broadcast
+    only when small (a 58-day backlog at SF0.1, 6.6 M ids, ran a 2g heap out)."""
+    cols = "elog_id STRING, channel_type STRING, session_id STRING"
+    changed = spark.createDataFrame([("e1", "APP", "s1"), ("e2", "WEB", "s2")], cols)
+    logs = spark.createDataFrame([("e1", "APP", "s0"), ("e2", "WEB", "s2"), ("e3", "APP", "s3")], cols)
+    for small in (True, False):
+        got = sc.sessions_of(changed, logs, small=small)
+        assert {tuple(r) for r in got.collect()} == {("APP", "s1"), ("WEB", "s2"), ("APP", "s0")}
+        assert ("strategy=broadcast" in got._jdf.queryExecution().analyzed().toString()) is small
+
+
+def test_the_contact_scope_broadcasts_the_changed_log_ids_only_below_the_threshold(spark, monkeypatch):
+    """_scope_contact counts the changed EC_LOG rows and passes the size decision on (it once broadcast any set)."""
+    from csqm.pipeline import silver_incremental as si
+    from csqm.pipeline.silver_incremental import BronzeDelta
+
+    seen = []
+    monkeypatch.setattr(si.sc, "sessions_of", lambda changed, logs, *, small: seen.append(small))
+    rows = spark.createDataFrame([("e1", "APP", "s1"), ("e2", "WEB", "s2")],
+                                 "elog_id STRING, channel_type STRING, session_id STRING")
+    r = type("R", (), {
+        "delta": lambda self, code: BronzeDelta(["20130101"], rows),
+        "inputs": type("I", (), {"bronze": lambda self, code: rows})(),
+        "bronze_keys": lambda self, code, cols: None,
+        "closure": lambda self, module, build, seeds, subject, fixed=(): seeds,
+        "reenrich": lambda self, module: None})()
+    for limit, small in ((2, True), (1, False)):
+        monkeypatch.setattr(si, "SMALL_SCOPE_KEYS", limit)
+        si._scope_contact(r, None)
+        assert seen[-1] is small
+
+
+def test_a_key_recomputed_for_a_related_change_brings_its_window_neighbours(spark):
+    """A fault in scope only because a complaint naming it changed (or its snapshot month was re-enriched) is rebuilt
+    from bronze restricted to the scope: without the other faults of its number it lost is_repeat_30d (10 faults
+    of a 58-day backlog at SF0.1, session 18). closure() adds the stored neighbours of such `fixed` keys too."""
+    from csqm.pipeline.silver_incremental import IncrementalRun
+
+    stored = spark.createDataFrame([("f1", "N1"), ("f2", "N1"), ("f3", "N2"), ("f4", "N3"), ("f5", "N4")],
+                                   "fault_id STRING, acc_nbr_hash STRING")
+    module = type("M", (), {"TABLE": "slv_fault_event_d", "KEY": ("fault_id",)})
+    built = []
+
+    def build_on(self, m, build, seeds, n):
+        built.append(n)
+        return spark.createDataFrame([("f3", "N3")], "fault_id STRING, acc_nbr_hash STRING")  # f3's number moved
+
+    run = type("R", (), {"stored": lambda self, m: stored, "build_on": build_on})()
+
+    def one(k):
+        return spark.createDataFrame([(k,)], "fault_id STRING")
+
+    def closure(seeds, fixed):
+        return IncrementalRun.closure(run, module, None, seeds, lambda: F.col("acc_nbr_hash"), fixed)
+
+    assert keys(closure(None, [one("f1"), None])) == {"f1", "f2"} and built == []   # no rebuild for a fixed key
+    assert keys(closure(one("f3"), [one("f1")])) == {"f1", "f2", "f3", "f4"} and built == [1]
+    assert closure(None, [None]) is None

@@ -327,14 +327,25 @@ class IncrementalRun:
             self.inputs.scope = None
         return sc.semi(df, keys.select(*cols), small=small)
 
-    def closure(self, module, build, seeds: sc.KeySet, subject: Callable[[], Column]) -> sc.KeySet:
-        """Seeds plus the stored rows sharing a window subject with a seed's old or new row."""
-        if seeds is None:
+    def closure(self, module, build, seeds: sc.KeySet, subject: Callable[[], Column],
+                fixed: Sequence[sc.KeySet] = ()) -> sc.KeySet:
+        """Seeds plus the stored rows sharing a window subject with a seed's old or new row, or with the stored row of a
+        `fixed` key (one recomputed for a change that leaves its subject as stored: a re-enrichment, a related row).
+        Every key in scope is rebuilt from bronze restricted to the scope, so one without its window neighbours would
+        lose its repeat flags."""
+        fixed_keys = sc.union_keys(list(fixed), module.KEY)
+        if seeds is None and fixed_keys is None:
             return None
-        seeds = _keep(seeds)
-        n = seeds.count()
-        rebuilt = self.build_on(module, build, seeds, n)
-        return sc.subject_closure(seeds, module.KEY, subject, self.stored(module), rebuilt, n <= SMALL_SCOPE_KEYS)
+        rebuilt, n = None, 0
+        if seeds is not None:
+            seeds = _keep(seeds)
+            n = seeds.count()
+            rebuilt = self.build_on(module, build, seeds, n)
+        if fixed_keys is not None:
+            fixed_keys = _keep(fixed_keys)
+            n += fixed_keys.count()
+        every = sc.union_keys([seeds, fixed_keys], module.KEY)
+        return sc.subject_closure(every, module.KEY, subject, self.stored(module), rebuilt, small=n <= SMALL_SCOPE_KEYS)
 
     # ------------------------------------------------------------ modes
     def full_reason(self, module) -> str | None:
@@ -384,15 +395,14 @@ def _scope_refund(r: IncrementalRun, build) -> sc.KeySet:
 def _scope_complaint(r: IncrementalRun, build) -> sc.KeySet:
     # the repeat subject uses the enriched cust_id, so re-enriched sheets may change subject too
     seeds = sc.union_keys([r.bronze_keys("CS_SHEET", ["sheet_id"]), r.reenrich(complaint)], complaint.KEY)
-    closed = r.closure(complaint, build, seeds, _complaint_subject)
     refunds = sc.changed_values(r.changes.get(refund.TABLE), "related_id", F.col("related_type") == "CMPL")
-    return sc.union_keys([closed, _as(refunds, "sheet_id")], complaint.KEY)
+    return r.closure(complaint, build, seeds, _complaint_subject, [_as(refunds, "sheet_id")])
 
 
 def _scope_fault(r: IncrementalRun, build) -> sc.KeySet:
-    closed = r.closure(fault, build, r.bronze_keys("FLT_TICKET", ["fault_id"]), _number_subject)
     cmpl = sc.changed_values(r.changes.get(complaint.TABLE), "related_fault_id")
-    return sc.union_keys([closed, r.reenrich(fault), _as(cmpl, "fault_id")], fault.KEY)
+    return r.closure(fault, build, r.bronze_keys("FLT_TICKET", ["fault_id"]), _number_subject,
+                     [r.reenrich(fault), _as(cmpl, "fault_id")])
 
 
 def _scope_order(r: IncrementalRun, build) -> sc.KeySet:
@@ -406,16 +416,14 @@ def _scope_step(r: IncrementalRun, build) -> sc.KeySet:
 
 
 def _scope_contact(r: IncrementalRun, build) -> sc.KeySet:
-    ec = r.delta("EC_LOG").rows
+    ec = r.delta("EC_LOG").rows  # materialised: counting it is cheap
     sessions = None
     if ec is not None:
-        # every session a changed log row had: in the changed partitions now and then, and in any other batch
-        other = sc.semi(r.inputs.bronze("EC_LOG"), ec.select("elog_id").distinct())
-        sessions = sc.union_keys([ec, other], ["channel_type", "session_id"])
+        # a backlog's changed log rows are millions at SF0.1 (58 days: 6.6 M); broadcast they ran a 2g heap out
+        sessions = sc.sessions_of(ec, r.inputs.bronze("EC_LOG"), small=ec.count() <= SMALL_SCOPE_KEYS)
     seeds = sc.contact_ids(r.bronze_keys("CC_CALL", ["call_id"]), r.bronze_keys("HALL_QUEUE", ["ticket_id"]),
                            sessions)
-    closed = r.closure(contact, build, seeds, _number_subject)
-    return sc.union_keys([closed, r.reenrich(contact)], contact.KEY)
+    return r.closure(contact, build, seeds, _number_subject, [r.reenrich(contact)])
 
 
 def _scope_echannel(r: IncrementalRun, build) -> sc.KeySet:
@@ -428,7 +436,8 @@ def _scope_newuser(r: IncrementalRun, build) -> sc.KeySet:
 
 def _scope_proactive(r: IncrementalRun, build) -> sc.KeySet:
     numbers = sc.changed_values(r.changes.get(complaint.TABLE), "acc_nbr_hash")
-    by_number = sc.keys_with_values(r.stored(proactive), proactive.KEY, "acc_nbr_hash", numbers)
+    small = numbers is None or numbers.count() <= SMALL_SCOPE_KEYS  # a backlog changes many complaints
+    by_number = sc.keys_with_values(r.stored(proactive), proactive.KEY, "acc_nbr_hash", numbers, small=small)
     return sc.union_keys([r.bronze_keys("OB_TASK", ["task_id"]), r.reenrich(proactive), by_number], proactive.KEY)
 
 

@@ -40,18 +40,19 @@ def union_keys(frames: Iterable[KeySet], cols: Sequence[str]) -> KeySet:
     return out.where(reduce(lambda a, b: a | b, [F.col(c).isNotNull() for c in cols])).distinct()
 
 
-def rows_with_values(rows: DataFrame, col: str, values: KeySet, values_col: str | None = None) -> KeySet:
+def rows_with_values(rows: DataFrame, col: str, values: KeySet, values_col: str | None = None, *,
+                     small: bool) -> KeySet:
     """Rows whose `col` is one of the (non-NULL) values; None when there are no values."""
     if values is None:
         return None
     v = values.select(F.col(values_col or col).alias("__v")).where(F.col("__v").isNotNull()).distinct()
-    return rows.join(F.broadcast(v), rows[col] == v["__v"], "left_semi")
+    return rows.join(_hinted(v, small), rows[col] == v["__v"], "left_semi")
 
 
 def keys_with_values(rows: DataFrame, key: Sequence[str], col: str, values: KeySet,
-                     values_col: str | None = None) -> KeySet:
+                     values_col: str | None = None, *, small: bool) -> KeySet:
     """Keys of the rows whose `col` is one of the values (e.g. faults a changed complaint references)."""
-    hit = rows_with_values(rows, col, values, values_col)
+    hit = rows_with_values(rows, col, values, values_col, small=small)
     return None if hit is None else hit.select(*key).distinct()
 
 
@@ -61,8 +62,9 @@ def _hinted(keys: DataFrame, small: bool) -> DataFrame:
     return F.broadcast(keys) if small else keys
 
 
-def semi(rows: DataFrame, keys: DataFrame, on: Sequence[str] | None = None, small: bool = True) -> DataFrame:
-    """Rows whose `on` columns (default: every column of keys) are in the key set."""
+def semi(rows: DataFrame, keys: DataFrame, on: Sequence[str] | None = None, *, small: bool) -> DataFrame:
+    """Rows whose `on` columns (default: every column of keys) are in the key set; `small` has no default because a
+    backlog's key set broadcast by mistake runs the driver out of heap."""
     cols = list(on or keys.columns)
     return rows.join(_hinted(keys.select(*cols).distinct(), small), on=cols, how="left_semi")
 
@@ -126,7 +128,7 @@ def changed_partitions(changes: DataFrame, part: str) -> DataFrame:
 
 def reenrich_keys(stored: DataFrame, key: Sequence[str], months: KeySet) -> KeySet:
     """Rows enriched from a snapshot month that changed (silver.md §0.3.4): every row with that ref_month_id."""
-    return keys_with_values(stored, key, "ref_month_id", months, "month_id")
+    return keys_with_values(stored, key, "ref_month_id", months, "month_id", small=True)  # a few months
 
 
 def subject_closure(seeds: KeySet, key: Sequence[str], subject: Callable[[], Column], stored: DataFrame,
@@ -167,6 +169,13 @@ def in_months(day_col: str, months: Iterable[str]) -> Column:
 # ---------------------------------------------------------------- contacts (silver.md §7)
 
 CALL, HALL, EC = "CC:", "HQ:", "EC:"
+
+
+def sessions_of(changed_logs: DataFrame, logs: DataFrame, *, small: bool) -> KeySet:
+    """Every e-channel session a changed log row had: in the changed partitions now and then (changed_logs), and in
+    any other batch of the same elog_id (logs: all of bronze EC_LOG)."""
+    other = semi(logs, changed_logs.select("elog_id"), small=small)
+    return union_keys([changed_logs, other], ["channel_type", "session_id"])
 
 
 def contact_ids(calls: KeySet = None, halls: KeySet = None, sessions: KeySet = None) -> KeySet:
