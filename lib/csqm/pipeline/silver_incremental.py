@@ -123,6 +123,12 @@ def _keep(df: DataFrame) -> DataFrame:
     return df.localCheckpoint(eager=True)
 
 
+def _few(keys: DataFrame | None) -> bool:
+    """Whether a key set derived from materialised changes may be broadcast: a backlog's are millions (58 days of
+    EC_LOG at SF0.1: 6.6 M changed rows, whose broadcast ran a 2g heap out)."""
+    return keys is None or keys.count() <= SMALL_SCOPE_KEYS
+
+
 # ---------------------------------------------------------------- restrictions handed to the builders
 
 
@@ -416,11 +422,8 @@ def _scope_step(r: IncrementalRun, build) -> sc.KeySet:
 
 
 def _scope_contact(r: IncrementalRun, build) -> sc.KeySet:
-    ec = r.delta("EC_LOG").rows  # materialised: counting it is cheap
-    sessions = None
-    if ec is not None:
-        # a backlog's changed log rows are millions at SF0.1 (58 days: 6.6 M); broadcast they ran a 2g heap out
-        sessions = sc.sessions_of(ec, r.inputs.bronze("EC_LOG"), small=ec.count() <= SMALL_SCOPE_KEYS)
+    ec = r.delta("EC_LOG").rows
+    sessions = None if ec is None else sc.sessions_of(ec, r.inputs.bronze("EC_LOG"), small=_few(ec))
     seeds = sc.contact_ids(r.bronze_keys("CC_CALL", ["call_id"]), r.bronze_keys("HALL_QUEUE", ["ticket_id"]),
                            sessions)
     return r.closure(contact, build, seeds, _number_subject, [r.reenrich(contact)])
@@ -436,8 +439,7 @@ def _scope_newuser(r: IncrementalRun, build) -> sc.KeySet:
 
 def _scope_proactive(r: IncrementalRun, build) -> sc.KeySet:
     numbers = sc.changed_values(r.changes.get(complaint.TABLE), "acc_nbr_hash")
-    small = numbers is None or numbers.count() <= SMALL_SCOPE_KEYS  # a backlog changes many complaints
-    by_number = sc.keys_with_values(r.stored(proactive), proactive.KEY, "acc_nbr_hash", numbers, small=small)
+    by_number = sc.keys_with_values(r.stored(proactive), proactive.KEY, "acc_nbr_hash", numbers, small=_few(numbers))
     return sc.union_keys([r.bronze_keys("OB_TASK", ["task_id"]), r.reenrich(proactive), by_number], proactive.KEY)
 
 
