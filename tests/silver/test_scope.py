@@ -234,6 +234,27 @@ def test_the_contact_scope_broadcasts_the_changed_log_ids_only_below_the_thresho
         assert seen[-1] is small
 
 
+def test_the_proactive_scope_broadcasts_the_changed_numbers_only_below_the_threshold(spark, monkeypatch):
+    """_scope_proactive sizes the changed complaint numbers before looking up the stored tasks that carry them: a
+    backlog changes millions of complaints, whose numbers must be shuffled, not broadcast."""
+    from csqm.pipeline import silver_incremental as si
+
+    seen = []
+    numbers = spark.createDataFrame([("N1",), ("N2",)], "acc_nbr_hash STRING")
+    monkeypatch.setattr(si.sc, "changed_values", lambda changes, col, where=None: numbers)
+    monkeypatch.setattr(si.sc, "keys_with_values",
+                        lambda rows, key, col, values, values_col=None, *, small: seen.append(small))
+    r = type("R", (), {
+        "changes": {si.complaint.TABLE: numbers},
+        "stored": lambda self, module: numbers,
+        "bronze_keys": lambda self, code, cols: None,
+        "reenrich": lambda self, module: None})()
+    for limit, small in ((2, True), (1, False)):
+        monkeypatch.setattr(si, "SMALL_SCOPE_KEYS", limit)
+        si._scope_proactive(r, None)
+        assert seen[-1] is small
+
+
 def test_a_key_recomputed_for_a_related_change_brings_its_window_neighbours(spark):
     """A fault in scope only because a complaint naming it changed (or its snapshot month was re-enriched) is rebuilt
     from bronze restricted to the scope: without the other faults of its number it lost is_repeat_30d (10 faults
