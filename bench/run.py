@@ -124,6 +124,7 @@ def timed_day(spark, cfg: Config, source: Path, start: str, n: int, work: Path, 
     t0 = time.time()
     run_day(spark, cfg, prev)
     catch_up = time.time() - t0
+    peak_before = jvm_peak_rss_mb(spark)  # a high-water mark: what the day adds shows only if it goes higher
     files = publish(source, landing, day, since)
     vol = per_interface(files)
     steps = run_day(spark, cfg, day)
@@ -132,7 +133,8 @@ def timed_day(spark, cfg: Config, source: Path, start: str, n: int, work: Path, 
     rows, nbytes = sum(v["rows"] for v in vol.values()), sum(v["bytes"] for v in vol.values())
     return {"day": day, "catch_up_seconds": round(catch_up, 1), "interfaces": vol, "rows": rows, "bytes": nbytes,
             "steps": steps, "pipeline_seconds": round(total, 2), "floor_seconds": round(floor, 2),
-            "pipeline_over_floor": round(total / floor, 2)}
+            "pipeline_over_floor": round(total / floor, 2), "jvm_peak_after_catch_up_mb": peak_before,
+            "jvm_peak_after_day_mb": jvm_peak_rss_mb(spark)}
 
 
 def print_day(d: dict) -> None:
@@ -147,6 +149,8 @@ def print_day(d: dict) -> None:
         print(f"  {name:<10}{secs:>9.1f}{s.get('rows_in') or '':>12}{s.get('rows_out') or '':>12}"
               f"{d['rows'] / secs:>16,.0f}{mb / secs:>9.3f}")
     print(f"  (a) pipeline / I/O floor = {d['pipeline_over_floor']:.2f}")
+    print(f"  driver JVM peak RSS so far: {d['jvm_peak_after_catch_up_mb'] or 0:.0f} MB after the catch-up, "
+          f"{d['jvm_peak_after_day_mb'] or 0:.0f} MB after the day")
 
 
 def _part(kind: str, source: str, params: dict, lo: str = "", hi: str = "") -> tuple[int, int]:

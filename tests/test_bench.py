@@ -63,6 +63,23 @@ def test_io_floor_writes_every_line_of_every_file_once(spark, tmp_path):
         ("CC_CALL", b"a\x05b"), ("CC_CALL", b"\xb2\xe2\x05c"), ("SUBS", b"1"), ("SUBS", b"2"), ("SUBS", b"3")]
 
 
+def test_the_jvm_peak_is_the_driver_jvms_high_water_mark_in_mb(spark):
+    """The figure the harness reports per day and per run is the JVM's own VmHWM (not the Python driver's), in MB;
+    read around the call, since the kernel's RSS counters move while Spark runs."""
+    from pathlib import Path
+
+    from bench.run import jvm_peak_rss_mb
+
+    status = Path(f"/proc/{spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()}/status")
+
+    def hwm_mb() -> float:
+        lines = status.read_text().splitlines()
+        return next(int(line.split()[1]) for line in lines if line.startswith("VmHWM:")) / 1024
+
+    before, peak, after = hwm_mb(), jvm_peak_rss_mb(spark), hwm_mb()
+    assert peak is not None and min(before, after) - 16 <= peak <= max(before, after) + 16
+
+
 def test_publish_since_skips_the_daily_batches_before_the_lead_but_not_the_months(tmp_path):
     """With --lead, daily batches before the lead are never delivered; the month before it (the generator's base
     month) comes with the catch-up, so the timed day finds the previous snapshot as with full history."""
