@@ -63,6 +63,17 @@ def test_io_floor_writes_every_line_of_every_file_once(spark, tmp_path):
         ("CC_CALL", b"a\x05b"), ("CC_CALL", b"\xb2\xe2\x05c"), ("SUBS", b"1"), ("SUBS", b"2"), ("SUBS", b"3")]
 
 
+def test_the_floor_is_run_the_given_number_of_times_and_leaves_one_copy_of_the_lines(spark, tmp_path):
+    """Each repeat rewrites the floor table: the timings are of the same work, not of a growing table."""
+    from bench.run import floor_runs
+
+    _batch(tmp_path, "CC_CALL", "20130131", b"a\x05b\nc\n")
+    runs = floor_runs(spark, sorted(tmp_path.glob("*/*/*.dat")), tmp_path / "floor", n=2)
+    assert len(runs) == 2 and all(r > 0 for r in runs)
+    got = spark.read.format("delta").load(str(tmp_path / "floor"))
+    assert sorted(r.value for r in got.collect()) == ["a\x05b", "c"]
+
+
 def test_the_jvm_peak_is_the_driver_jvms_high_water_mark_in_mb(spark):
     """The figure the harness reports per day and per run is the JVM's own VmHWM (not the Python driver's), in MB;
     read around the call, since the kernel's RSS counters move while Spark runs."""
