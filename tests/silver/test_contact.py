@@ -155,3 +155,34 @@ def test_pii_and_enrichment(out, sha, expect_df, assert_rows_equal):
         ("EC:APP:S1", sha(N5), "133****0005", "201301", None, "0532", *unk),
         ("EC:WEB:S2", None, None, "201301", None, "0537", *unk),
     ]))
+
+
+def test_an_incremental_scope_within_the_48h_reach_gives_the_full_build(spark, cfg, bronze_df, snapshot_df,
+                                                                         assert_rows_equal):
+    """A new answered call flips is_repeat_48h of the number's call answered 46 h before it; the forward closure takes
+    that call and the later one, not the older history (c1, c2, c3), and merging its rebuild into the stored rows gives
+    what a full build gives."""
+    from csqm.silver import scope as sc
+
+    old = [answered("c1", N1, "2013-02-01 08:00:00"), answered("c2", N1, "2013-02-03 07:00:00"),
+           answered("c3", N1, "2013-02-09 08:00:00"), answered("c4", N1, "2013-02-09 12:00:00"),
+           answered("c6", N1, "2013-02-12 09:00:00"), answered("c9", N2, "2013-02-11 10:00:00")]
+    new = [answered("c5", N1, "2013-02-11 10:00:00")]
+    subs = snapshot_df([])
+    halls, elogs = bronze_df("HALL_QUEUE", []), bronze_df("EC_LOG", [])
+
+    def build(calls: list[dict]):
+        return contact.build(calls=bronze_df("CC_CALL", calls, data_date="20130212"), halls=halls, elogs=elogs,
+                             subscribers=subs, salt=cfg.env.pii_salt)
+
+    stored, full = build(old), build(old + new)
+    seeds = spark.createDataFrame([("CC:c5",)], "contact_id STRING")
+    scope = sc.subject_closure(seeds, ["contact_id"], lambda: F.col("acc_nbr_hash"), stored, build(new),
+                               forward=contact.FORWARD_WINDOW)
+    ids = sorted(r.contact_id for r in scope.collect())
+    assert ids == ["CC:c4", "CC:c5", "CC:c6"]
+    rebuilt = build([c for c in old + new if f"CC:{c['call_id']}" in ids])
+    merged = stored.join(scope, "contact_id", "left_anti").unionByName(rebuilt)
+    assert_rows_equal(merged, full)
+    flag = lambda df: df.where(F.col("contact_id") == "CC:c4").first().is_repeat_48h  # noqa: E731
+    assert (flag(stored), flag(full)) == (0, 1)

@@ -226,12 +226,14 @@ def test_the_contact_scope_broadcasts_the_changed_log_ids_only_below_the_thresho
         "delta": lambda self, code: BronzeDelta(["20130101"], rows),
         "inputs": type("I", (), {"bronze": lambda self, code: rows})(),
         "bronze_keys": lambda self, code, cols: None,
-        "closure": lambda self, module, build, seeds, subject, fixed=(): seeds,
+        "closure": lambda self, module, build, seeds, subject, fixed=(), forward=None: forwards.append(forward),
         "reenrich": lambda self, module: None})()
+    forwards = []
     for limit, small in ((2, True), (1, False)):
         monkeypatch.setattr(si, "SMALL_SCOPE_KEYS", limit)
         si._scope_contact(r, None)
         assert seen[-1] is small
+    assert forwards == [si.contact.FORWARD_WINDOW] * 2  # the 48 h reach, not the number's whole history
 
 
 def test_the_proactive_scope_broadcasts_the_changed_numbers_only_below_the_threshold(spark, monkeypatch):
@@ -281,3 +283,32 @@ def test_a_key_recomputed_for_a_related_change_brings_its_window_neighbours(spar
     assert keys(closure(None, [one("f1"), None])) == {"f1", "f2"} and built == []   # no rebuild for a fixed key
     assert keys(closure(one("f3"), [one("f1")])) == {"f1", "f2", "f3", "f4"} and built == [1]
     assert closure(None, [None]) is None
+
+
+def test_a_forward_window_takes_the_neighbours_from_its_reach_before_the_seeds_on(spark):
+    """is_repeat_48h reads later contacts only: a contact answered more than 48 h before every old and new answer time
+    of its number's changed contacts cannot change, so it stays out of scope (the whole history did, session 20); the
+    later ones stay in, since their own windows read them. NULL times and other numbers are no neighbours."""
+    ddl = "contact_id STRING, acc_nbr_hash STRING, agent_ans_time TIMESTAMP"
+    ts = lambda s: __import__("datetime").datetime.fromisoformat(s)  # noqa: E731
+    stored = spark.createDataFrame([
+        ("c0", "N1", ts("2013-01-01 00:00:00")),   # weeks before: out
+        ("c1", "N1", ts("2013-01-28 11:59:59")),   # 48 h and 1 s before the seed's new time: out
+        ("c2", "N1", ts("2013-01-28 12:00:00")),   # exactly 48 h before: in (bounds inclusive)
+        ("c3", "N1", ts("2013-01-31 08:00:00")),   # after the seed: in
+        ("c4", "N1", None),                        # no answer time: out
+        ("c5", "N2", ts("2013-01-30 12:00:00")),   # another number: out
+        ("s2", "N3", ts("2013-01-20 10:00:00")),   # a seed whose stored (old) time was earlier ...
+        ("c6", "N3", ts("2013-01-18 10:00:00")),   # ... brings its neighbours from 48 h before that old time: in
+        ("c7", "N3", ts("2013-01-18 09:59:59")),   # out
+    ], ddl)
+    rebuilt = spark.createDataFrame([("s1", "N1", ts("2013-01-30 12:00:00")), ("s2", "N3", ts("2013-01-30 10:00:00"))],
+                                    ddl)
+    seeds = spark.createDataFrame([("s1",), ("s2",)], "contact_id STRING")
+    number = lambda: F.col("acc_nbr_hash")  # noqa: E731
+    forward = (lambda: F.col("agent_ans_time"), 48 * 3600)
+    for small in (True, False):
+        got = sc.subject_closure(seeds, ["contact_id"], number, stored, rebuilt, small=small, forward=forward)
+        assert keys(got) == {"s1", "s2", "c2", "c3", "c6"}
+    every = sc.subject_closure(seeds, ["contact_id"], number, stored, rebuilt)
+    assert keys(every) == {"s1", "s2", "c0", "c1", "c2", "c3", "c4", "c6", "c7"}

@@ -334,7 +334,7 @@ class IncrementalRun:
         return sc.semi(df, keys.select(*cols), small=small)
 
     def closure(self, module, build, seeds: sc.KeySet, subject: Callable[[], Column],
-                fixed: Sequence[sc.KeySet] = ()) -> sc.KeySet:
+                fixed: Sequence[sc.KeySet] = (), forward: tuple[Callable[[], Column], int] | None = None) -> sc.KeySet:
         """Seeds plus the stored rows sharing a window subject with a seed's old or new row, or with the stored row of a
         `fixed` key (one recomputed for a change that leaves its subject as stored: a re-enrichment, a related row).
         Every key in scope is rebuilt from bronze restricted to the scope, so one without its window neighbours would
@@ -351,7 +351,8 @@ class IncrementalRun:
             fixed_keys = _keep(fixed_keys)
             n += fixed_keys.count()
         every = sc.union_keys([seeds, fixed_keys], module.KEY)
-        return sc.subject_closure(every, module.KEY, subject, self.stored(module), rebuilt, small=n <= SMALL_SCOPE_KEYS)
+        return sc.subject_closure(every, module.KEY, subject, self.stored(module), rebuilt, small=n <= SMALL_SCOPE_KEYS,
+                                  forward=forward)
 
     # ------------------------------------------------------------ modes
     def full_reason(self, module) -> str | None:
@@ -426,7 +427,7 @@ def _scope_contact(r: IncrementalRun, build) -> sc.KeySet:
     sessions = None if ec is None else sc.sessions_of(ec, r.inputs.bronze("EC_LOG"), small=_few(ec))
     seeds = sc.contact_ids(r.bronze_keys("CC_CALL", ["call_id"]), r.bronze_keys("HALL_QUEUE", ["ticket_id"]),
                            sessions)
-    return r.closure(contact, build, seeds, _number_subject, [r.reenrich(contact)])
+    return r.closure(contact, build, seeds, _number_subject, [r.reenrich(contact)], forward=contact.FORWARD_WINDOW)
 
 
 def _scope_echannel(r: IncrementalRun, build) -> sc.KeySet:

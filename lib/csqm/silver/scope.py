@@ -132,18 +132,35 @@ def reenrich_keys(stored: DataFrame, key: Sequence[str], months: KeySet) -> KeyS
 
 
 def subject_closure(seeds: KeySet, key: Sequence[str], subject: Callable[[], Column], stored: DataFrame,
-                    rebuilt: DataFrame | None, small: bool = True) -> KeySet:
+                    rebuilt: DataFrame | None, small: bool = True,
+                    forward: tuple[Callable[[], Column], int] | None = None) -> KeySet:
     """Seeds plus the keys of every stored row sharing a window subject with a seed's stored or rebuilt row.
 
     A row outside the seeds keeps its subject (none of its inputs changed), so stored rows suffice to find the
-    neighbours; `rebuilt` holds the seeds' new rows (their new subjects). NULL subjects have no neighbours."""
+    neighbours; `rebuilt` holds the seeds' new rows (their new subjects). NULL subjects have no neighbours.
+
+    forward = (time, seconds) for a table whose windows only look forward in time (a row's flags read the later rows of
+    its subject within `seconds`, as is_repeat_48h does): a stored row more than `seconds` before every old and new
+    time of its subject's seeds can then not change, and the rows from that bound on hold every later row that their
+    own windows read. Without it the closure takes the subject's whole history (docs/bench.md, session 20). Rows with
+    a NULL time neither read nor are read by such a window, so they are not neighbours."""
     if seeds is None:
         return None
     seeds = seeds.select(*key)
-    old = semi(stored, seeds, small=small).select(subject().alias("__s"))
-    new = rebuilt.select(subject().alias("__s")) if rebuilt is not None else None
-    subjects = union_keys([old, new], ["__s"])
-    neighbours = semi(stored.withColumn("__s", subject()), subjects, small=small)
+    probe = [subject().alias("__s")] + ([forward[0]().alias("__t")] if forward else [])
+    old = semi(stored, seeds, small=small).select(*probe)
+    new = rebuilt.select(*probe) if rebuilt is not None else None
+    if forward is None:
+        subjects = union_keys([old, new], ["__s"])
+        neighbours = semi(stored.withColumn("__s", subject()), subjects, small=small)
+        return union_keys([seeds, neighbours], key)
+    time, seconds = forward
+    times = old if new is None else old.unionByName(new)
+    lows = (times.where(F.col("__s").isNotNull() & F.col("__t").isNotNull())
+            .groupBy("__s").agg(F.min(F.unix_micros(F.col("__t").cast("timestamp"))).alias("__lo")))
+    rows = stored.select(*key, subject().alias("__s"), F.unix_micros(time().cast("timestamp")).alias("__t"))
+    neighbours = (rows.join(_hinted(lows, small), "__s")
+                  .where(F.col("__t") >= F.col("__lo") - F.lit(seconds * 1_000_000)))
     return union_keys([seeds, neighbours], key)
 
 

@@ -39,6 +39,9 @@ DDL = (
 # lacks one carries NULL in the union, so enrich falls through to the snapshot for it.
 _OWN_E = ("city_code", "county_code", "vip_level")
 _REPEAT_SEC = 48 * 3600
+# The table's one cross-row window, is_repeat_48h, reads only later rows of the number, by answer time: an incremental
+# run needs a changed contact's neighbours from 48 h before it on, not the number's whole history.
+FORWARD_WINDOW = (lambda: F.col("agent_ans_time"), _REPEAT_SEC)
 
 # The one shape the three sources are unioned into: the number for P (acc_nbr) and the own E values are still raw here.
 _SHAPE: tuple[tuple[str, str], ...] = (
