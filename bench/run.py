@@ -32,7 +32,7 @@ from pyspark.sql import functions as F
 
 SF1_SUBSCRIBERS = 20_000_000
 TIMED_STEPS = ("ingest", "silver", "gold", "dq")
-FLOOR_RUNS = 3  # one floor run moved (a) from 44 to 60 between two runs on the same files (docs/bench.md, run 25)
+FLOOR_RUNS = 3  # single floor runs of 15.8 and 11.5 s on the same files moved (a) from 44 to 60 (runs 24, 25)
 
 
 def day_of(start: str, n: int) -> str:
@@ -75,7 +75,8 @@ def io_floor(spark, files: list[Path], lake: Path) -> float:
 
 
 def floor_runs(spark, files: list[Path], lake: Path, n: int = FLOOR_RUNS) -> list[float]:
-    """The floor measured n times in a row, so (a) can be taken over their median rather than one noisy run."""
+    """The floor measured n times in a row: (a) is taken over their median, and their spread shows the noise within
+    a run apart from the noise between runs."""
     return [io_floor(spark, files, lake) for _ in range(n)]
 
 

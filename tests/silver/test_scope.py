@@ -289,8 +289,10 @@ def test_a_forward_window_takes_the_neighbours_from_its_reach_before_the_seeds_o
     """is_repeat_48h reads later contacts only: a contact answered more than 48 h before every old and new answer time
     of its number's changed contacts cannot change, so it stays out of scope (the whole history did, session 20); the
     later ones stay in, since their own windows read them. NULL times and other numbers are no neighbours."""
+    from datetime import datetime
+
     ddl = "contact_id STRING, acc_nbr_hash STRING, agent_ans_time TIMESTAMP"
-    ts = lambda s: __import__("datetime").datetime.fromisoformat(s)  # noqa: E731
+    ts = datetime.fromisoformat
     stored = spark.createDataFrame([
         ("c0", "N1", ts("2013-01-01 00:00:00")),   # weeks before: out
         ("c1", "N1", ts("2013-01-28 11:59:59")),   # 48 h and 1 s before the seed's new time: out

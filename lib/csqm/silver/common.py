@@ -361,10 +361,10 @@ def lookup_threshold(events: DataFrame, thresholds: DataFrame, kpi_code: str, *,
 
 # ---------------------------------------------------------------- cross-row windows (silver.md §0.5, README §8)
 
-_US = 1_000_000
+US = 1_000_000
 
 
-def _micros(col: ColumnOrName) -> Column:
+def epoch_micros(col: ColumnOrName) -> Column:
     """Epoch microseconds, so window bounds are exact integers (README §8: N h = N×3600 s exactly)."""
     return F.unix_micros(_c(col).cast("timestamp"))
 
@@ -401,8 +401,8 @@ def earlier_within(df: DataFrame, partition_col: str, time_col: str, key_col: st
     w = (Window.partitionBy("__w_p").orderBy(F.col("__w_t").asc_nulls_first(), F.col(key_col).asc_nulls_first())
          .rowsBetween(Window.unboundedPreceding, -1))
     prev = F.max(F.when(el, F.col("__w_t"))).over(w)
-    flag = F.coalesce(prev >= F.col("__w_t") - F.lit(seconds * _US), F.lit(False))
-    return (df.withColumn("__w_p", _wpart(partition_col, key_col)).withColumn("__w_t", _micros(time_col))
+    flag = F.coalesce(prev >= F.col("__w_t") - F.lit(seconds * US), F.lit(False))
+    return (df.withColumn("__w_p", _wpart(partition_col, key_col)).withColumn("__w_t", epoch_micros(time_col))
             .withColumn(out, _finish(flag, partition_col, applies, null_partition))
             .drop("__w_p", "__w_t"))
 
@@ -416,8 +416,8 @@ def later_within(df: DataFrame, partition_col: str, time_col: str, key_col: str,
     w = (Window.partitionBy("__w_p").orderBy(F.col("__w_t").asc_nulls_first(), F.col(key_col).asc_nulls_first())
          .rowsBetween(1, Window.unboundedFollowing))
     nxt = F.min(F.when(el, F.col("__w_t"))).over(w)
-    flag = F.coalesce(nxt <= F.col("__w_t") + F.lit(seconds * _US), F.lit(False))
-    return (df.withColumn("__w_p", _wpart(partition_col, key_col)).withColumn("__w_t", _micros(time_col))
+    flag = F.coalesce(nxt <= F.col("__w_t") + F.lit(seconds * US), F.lit(False))
+    return (df.withColumn("__w_p", _wpart(partition_col, key_col)).withColumn("__w_t", epoch_micros(time_col))
             .withColumn(out, _finish(flag, partition_col, applies, null_partition))
             .drop("__w_p", "__w_t"))
 
@@ -434,9 +434,9 @@ def count_earlier_within(df: DataFrame, partition_col: str, time_col: str, key_c
     w_rows = (Window.partitionBy("__w_p").orderBy(F.col("__w_t").asc_nulls_first(), F.col(key_col).asc_nulls_first())
               .rowsBetween(Window.unboundedPreceding, -1))
     w_old = (Window.partitionBy("__w_p").orderBy(F.col("__w_t").asc_nulls_first())
-             .rangeBetween(Window.unboundedPreceding, -seconds * _US - 1))
+             .rangeBetween(Window.unboundedPreceding, -seconds * US - 1))
     cnt = F.when(F.col("__w_t").isNull(), F.lit(0)).otherwise(F.col("__w_earlier") - F.count(one).over(w_old))
-    return (df.withColumn("__w_p", _wpart(partition_col, key_col)).withColumn("__w_t", _micros(time_col))
+    return (df.withColumn("__w_p", _wpart(partition_col, key_col)).withColumn("__w_t", epoch_micros(time_col))
             .withColumn("__w_earlier", F.count(one).over(w_rows))
             .withColumn(out, _finish(cnt, partition_col, applies, null_partition, "int"))
             .drop("__w_p", "__w_t", "__w_earlier"))
@@ -458,15 +458,15 @@ def exists_other_in_range(df: DataFrame, partition_col: str, key_col: str, probe
     pick_type = df.schema[pick_col].dataType if pick_col else T.StringType()
     other_el = _eligible(eligible_other, partition_col, other_time_col)
     probe = (df.withColumn("__x_p", _wpart(partition_col, key_col)).withColumn("__x_k", F.col(key_col))
-             .withColumn("__x_t", _micros(probe_time_col)).withColumn("__x_kind", F.lit(0))
+             .withColumn("__x_t", epoch_micros(probe_time_col)).withColumn("__x_kind", F.lit(0))
              .withColumn("__x_o", F.lit(None).cast(T.StructType([
                  T.StructField("t", T.LongType()), T.StructField("k", df.schema[key_col].dataType),
                  T.StructField("v", pick_type)]))))
     other = (df.where(other_el)
              .select(*[F.lit(None).cast(f.dataType).alias(f.name) for f in df.schema.fields],
                      F.col(partition_col).cast("string").alias("__x_p"), F.col(key_col).alias("__x_k"),
-                     _micros(other_time_col).alias("__x_t"), F.lit(1).alias("__x_kind"),
-                     F.struct(_micros(other_time_col).alias("t"), F.col(key_col).alias("k"),
+                     epoch_micros(other_time_col).alias("__x_t"), F.lit(1).alias("__x_kind"),
+                     F.struct(epoch_micros(other_time_col).alias("t"), F.col(key_col).alias("k"),
                               (F.col(pick_col) if pick_col else F.lit(None).cast(pick_type)).alias("v"))
                      .alias("__x_o")))
     u = probe.unionByName(other)
@@ -477,7 +477,7 @@ def exists_other_in_range(df: DataFrame, partition_col: str, key_col: str, probe
     u = u.withColumn("__x_self_prev", F.max(F.when(F.col("__x_kind") == 1, F.col("__x_prev"))).over(w2))
     best = F.when(F.col("__x_prev.k") == F.col("__x_k"), F.col("__x_self_prev")).otherwise(F.col("__x_prev"))
     u = u.where(F.col("__x_kind") == 0).withColumn("__x_best", best)
-    hit = F.coalesce(F.col("__x_best.t") >= F.col("__x_t") - F.lit(lower_seconds * _US), F.lit(False))
+    hit = F.coalesce(F.col("__x_best.t") >= F.col("__x_t") - F.lit(lower_seconds * US), F.lit(False))
     u = u.withColumn(out, _finish(hit, partition_col, applies, null_partition))
     if pick_out:
         picked = F.when(hit, F.col("__x_best.v"))

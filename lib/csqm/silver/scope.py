@@ -20,7 +20,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from csqm.months import shift
-from csqm.silver.common import current_state
+from csqm.silver.common import US, current_state, epoch_micros
 
 KeySet = DataFrame | None
 OLD, NEW = "__old", "__new"
@@ -157,10 +157,9 @@ def subject_closure(seeds: KeySet, key: Sequence[str], subject: Callable[[], Col
     time, seconds = forward
     times = old if new is None else old.unionByName(new)
     lows = (times.where(F.col("__s").isNotNull() & F.col("__t").isNotNull())
-            .groupBy("__s").agg(F.min(F.unix_micros(F.col("__t").cast("timestamp"))).alias("__lo")))
-    rows = stored.select(*key, subject().alias("__s"), F.unix_micros(time().cast("timestamp")).alias("__t"))
-    neighbours = (rows.join(_hinted(lows, small), "__s")
-                  .where(F.col("__t") >= F.col("__lo") - F.lit(seconds * 1_000_000)))
+            .groupBy("__s").agg(F.min(epoch_micros("__t")).alias("__lo")))
+    rows = stored.select(*key, subject().alias("__s"), epoch_micros(time()).alias("__t"))
+    neighbours = rows.join(_hinted(lows, small), "__s").where(F.col("__t") >= F.col("__lo") - F.lit(seconds * US))
     return union_keys([seeds, neighbours], key)
 
 

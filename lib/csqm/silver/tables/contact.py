@@ -39,9 +39,10 @@ DDL = (
 # lacks one carries NULL in the union, so enrich falls through to the snapshot for it.
 _OWN_E = ("city_code", "county_code", "vip_level")
 _REPEAT_SEC = 48 * 3600
+_REPEAT_TIME = "agent_ans_time"
 # The table's one cross-row window, is_repeat_48h, reads only later rows of the number, by answer time: an incremental
 # run needs a changed contact's neighbours from 48 h before it on, not the number's whole history.
-FORWARD_WINDOW = (lambda: F.col("agent_ans_time"), _REPEAT_SEC)
+FORWARD_WINDOW = (lambda: F.col(_REPEAT_TIME), _REPEAT_SEC)
 
 # The one shape the three sources are unioned into: the number for P (acc_nbr) and the own E values are still raw here.
 _SHAPE: tuple[tuple[str, str], ...] = (
@@ -147,7 +148,7 @@ def _ec_sessions(elogs: DataFrame) -> DataFrame:
 def _repeat_48h(df: DataFrame) -> DataFrame:
     """is_repeat_48h: an answered HOTLINE contact of the same number answered later, within 48 h (bounds inclusive)."""
     answered = (F.col("channel_type") == "HOTLINE") & (F.col("is_agent_ans") == 1)
-    return later_within(df, "acc_nbr_hash", "agent_ans_time", "contact_id", _REPEAT_SEC, "is_repeat_48h",
+    return later_within(df, "acc_nbr_hash", _REPEAT_TIME, "contact_id", _REPEAT_SEC, "is_repeat_48h",
                         eligible=answered, applies=answered, null_partition=0)
 
 
