@@ -118,11 +118,23 @@ def test_a_subject_of_customer_id_and_null_subjects(spark):
 
 
 def test_reenrichment_takes_every_row_of_the_snapshot_month(spark):
-    stored = spark.createDataFrame([("a", "201212"), ("b", "201301"), ("c", "201212")],
-                                   "k STRING, ref_month_id STRING")
-    months = spark.createDataFrame([("201212",)], "month_id STRING")
-    assert keys(sc.reenrich_keys(stored, ["k"], months)) == {"a", "c"}
-    assert sc.reenrich_keys(stored, ["k"], None) is None
+    stored = spark.createDataFrame([("a", "201212", "20130101"), ("b", "201301", "20130201"),
+                                    ("c", "201212", "20130131"), ("d", "201211", "20121231")],
+                                   "k STRING, ref_month_id STRING, day_id STRING")
+    assert keys(sc.reenrich_keys(stored, ["k"], ["201212", None])) == {"a", "c"}
+    assert keys(sc.reenrich_keys(stored, ["k"], ["201211", "201301"])) == {"b", "d"}
+    assert sc.reenrich_keys(stored, ["k"], []) is None
+
+
+def test_reenrichment_reads_only_the_day_partitions_of_the_following_month(spark, tmp_path):
+    """A snapshot month M re-enriches rows of business month M+1 (silver.md §0.3 rule 1): the scan is pruned to them."""
+    path = str(tmp_path / "t")
+    (spark.createDataFrame([("a", "201212", "20130101"), ("b", "201301", "20130201")],
+                           "k STRING, ref_month_id STRING, day_id STRING")
+     .write.format("delta").partitionBy("day_id").save(path))
+    plan = sc.reenrich_keys(spark.read.format("delta").load(path), ["k"], ["201212"])._jdf.queryExecution()
+    scanned = plan.executedPlan().toString()
+    assert "PartitionFilters" in scanned and "20130101" in scanned and "20130131" in scanned, scanned
 
 
 def test_months_roll_over_the_year():

@@ -308,12 +308,8 @@ class IncrementalRun:
         return sorted({r.data_date for r in self._batch_log()
                        if r.ifcode == ifcode and r.status == "LOADED" and int(r.bronze_version) <= v})
 
-    def month_frame(self, table: str) -> sc.KeySet:
-        ms = self.months.get(table) or []
-        return self.spark.createDataFrame([(m,) for m in ms], "month_id STRING") if ms else None
-
     def reenrich(self, module) -> sc.KeySet:
-        return sc.reenrich_keys(self.stored(module), module.KEY, self.month_frame(SUB))
+        return sc.reenrich_keys(self.stored(module), module.KEY, self.months.get(SUB) or [])
 
     # ------------------------------------------------------------ builds
     def build_on(self, module, build, keys: DataFrame, n_keys: int | None = None) -> DataFrame:

@@ -126,9 +126,16 @@ def changed_partitions(changes: DataFrame, part: str) -> DataFrame:
                        changes.select(F.col(f"{NEW}.{part}").alias(part))], [part])
 
 
-def reenrich_keys(stored: DataFrame, key: Sequence[str], months: KeySet) -> KeySet:
-    """Rows enriched from a snapshot month that changed (silver.md §0.3.4): every row with that ref_month_id."""
-    return keys_with_values(stored, key, "ref_month_id", months, "month_id", small=True)  # a few months
+def reenrich_keys(stored: DataFrame, key: Sequence[str], months: Iterable[str], day_col: str = "day_id") -> KeySet:
+    """Rows enriched from a snapshot month that changed (silver.md §0.3.4): every row with that ref_month_id.
+
+    A daily row's ref_month_id is prev(month) of the business date that also gives its day_id, so the rows of month M
+    are all in the day partitions of M+1: only those are read, not the table's whole history."""
+    ms = month_values(months)
+    if not ms:
+        return None
+    rows = stored.where(in_months(day_col, [shift(m, 1) for m in ms]) & F.col("ref_month_id").isin(ms))
+    return rows.select(*key).distinct()
 
 
 def subject_closure(seeds: KeySet, key: Sequence[str], subject: Callable[[], Column], stored: DataFrame,
