@@ -326,3 +326,19 @@ def test_a_forward_window_takes_the_neighbours_from_its_reach_before_the_seeds_o
         assert keys(got) == {"s1", "s2", "c2", "c3", "c6"}
     every = sc.subject_closure(seeds, ["contact_id"], number, stored, rebuilt)
     assert keys(every) == {"s1", "s2", "c0", "c1", "c2", "c3", "c4", "c6", "c7"}
+
+
+def test_in_values_is_a_literal_predicate_that_keeps_null_when_asked(spark):
+    df = spark.createDataFrame([("a", "20130101"), ("b", "20130102"), ("c", None)], "k STRING, day_id STRING")
+    assert keys(df.where(sc.in_values("day_id", ["20130102", None])), "k") == {"b", "c"}
+    assert keys(df.where(sc.in_values("day_id", ["20130101"])), "k") == {"a"}
+    assert df.where(sc.in_values("day_id", [])).count() == 0
+
+
+def test_partitions_holding_names_every_partition_of_a_key(spark):
+    """Both partitions a redelivered key has rows in, and none of the keys outside the set."""
+    rows = spark.createDataFrame([("a", "20130101"), ("a", "20130103"), ("b", "20130102"), ("c", None)],
+                                 "k STRING, day_id STRING")
+    wanted = spark.createDataFrame([("a",), ("c",), ("z",)], "k STRING")
+    got = {r.day_id for r in sc.partitions_holding(rows, wanted, ["k"], "day_id").collect()}
+    assert got == {"20130101", "20130103", None}

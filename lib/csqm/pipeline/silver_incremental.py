@@ -123,6 +123,13 @@ def _keep(df: DataFrame) -> DataFrame:
     return df.localCheckpoint(eager=True)
 
 
+def _holding(rows: DataFrame, keys: DataFrame, cols: Sequence[str], part: str) -> DataFrame:
+    """rows cut to the partitions that hold a row of the (small) key set: the semi join after it then reads every
+    column of those partitions alone, not of the table's whole history (docs/bench.md, session 21)."""
+    found = [r[0] for r in sc.partitions_holding(rows, keys, cols, part).collect()]
+    return rows.where(sc.in_values(part, found))
+
+
 def _few(keys: DataFrame | None) -> bool:
     """Whether a key set derived from materialised changes may be broadcast: a backlog's are millions (58 days of
     EC_LOG at SF0.1: 6.6 M changed rows, whose broadcast ran a 2g heap out)."""
@@ -140,8 +147,11 @@ class KeyScope:
     small: bool = True
 
     def current(self, spec: InterfaceSpec, bronze: DataFrame) -> DataFrame:
+        keys = self.frames[spec.ifcode]
+        if self.small and set(keys.columns) <= set(spec.key):  # every batch holding a version of a key is kept
+            bronze = _holding(bronze, keys, keys.columns, spec.partition_col)
         # materialised: the build reads it more than once (its rows, and the keys enrich matches snapshots on)
-        return _keep(sc.restricted_current(bronze, spec.key, self.frames[spec.ifcode], self.small))
+        return _keep(sc.restricted_current(bronze, spec.key, keys, self.small))
 
     def kept(self, module) -> DataFrame:
         raise ValueError(f"{module.TABLE}: kept() is for monthly snapshots")
@@ -494,7 +504,9 @@ def _write_rows(r: IncrementalRun, module, new: DataFrame, keys: DataFrame, n_ke
     table, part, key = module.TABLE, module.PARTITION, list(module.KEY)
     scope_cols = list(SCOPE_COLS.get(table, key))
     cols = [f.name for f in StructType.fromDDL(module.DDL).fields]
-    old = sc.semi(r.stored(module), keys, scope_cols, small=n_keys <= SMALL_SCOPE_KEYS)
+    small = n_keys <= SMALL_SCOPE_KEYS
+    stored = _holding(r.stored(module), keys, scope_cols, part) if small else r.stored(module)
+    old = sc.semi(stored, keys, scope_cols, small=small)
     diff = _keep(sc.row_changes(old, new, key, cols))
     stats = diff.agg(F.count(F.lit(1)).alias("n"), F.count(F.col(sc.NEW)).alias("n_new"),
                      F.collect_set(F.col(f"{sc.OLD}.{part}")).alias("old_parts"),

@@ -56,6 +56,19 @@ def keys_with_values(rows: DataFrame, key: Sequence[str], col: str, values: KeyS
     return None if hit is None else hit.select(*key).distinct()
 
 
+def in_values(col: str, values: Iterable[str | None]) -> Column:
+    """`col` is one of the values (NULL when None is one): a literal predicate, so a partition column prunes."""
+    vals = list(values)
+    known = [v for v in vals if v is not None]
+    cond = F.col(col).isin(known) if known else F.lit(False)
+    return cond | F.col(col).isNull() if None in vals else cond
+
+
+def partitions_holding(rows: DataFrame, keys: DataFrame, cols: Sequence[str], part: str) -> DataFrame:
+    """The distinct `part` values of the rows of a small key set, read from the key and partition columns only."""
+    return semi(rows.select(*cols, part), keys, cols, small=True).select(part).distinct()
+
+
 def _hinted(keys: DataFrame, small: bool) -> DataFrame:
     """A small key set is broadcast; a big one (millions of keys at scale) is left to the planner, which shuffles it
     rather than building a hash table of it in the driver."""
