@@ -8,7 +8,9 @@ Shandong province-day in 2013 (docs/bench.md). Files are generated into <out>/wo
 landing folder as they would arrive: a daily batch on its day, a monthly snapshot on its month's last day. The lake
 catches up to day 30 with one daily run, then day 31 is timed (ingest, silver, gold, dq) and the I/O floor of its
 files is measured FLOOR_RUNS times (ratio a, over their median); with --history N > 31 the lake catches up to day
-N-1 and day N is timed (ratio b = day N / day 31). Prints a table and writes <out>/bench.json.
+N-1 and day N is timed (ratio b = day N / day 31). Each catch-up and each timed day (with its floor) runs in a fresh
+process with its own JVM, as one spark-submit a day runs in production; --one-jvm runs them all in one session, the
+method of runs 1-28. Prints a table and writes <out>/bench.json.
 """
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ import resource
 import shutil
 import statistics
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 from csqm.config import Config, load_config
@@ -92,23 +96,39 @@ def per_interface(files: list[Path]) -> dict[str, dict[str, int]]:
     return out
 
 
-def jvm_peak_rss_mb(spark) -> float | None:
-    """Peak resident memory of the driver JVM (in local mode the executors run inside it), from /proc."""
+def vm_hwm_mb(pid: int | str = "self") -> float | None:
+    """A process's peak resident memory since its exec (VmHWM), from /proc; None where /proc does not tell."""
     try:
-        pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    except (OSError, AttributeError):
+    except OSError:
         return None
     return None
 
 
-def run_day(spark, cfg: Config, day: str) -> dict[str, dict]:
+def jvm_peak_rss_mb(spark) -> float | None:
+    """Peak resident memory of the driver JVM (in local mode the executors run inside it)."""
+    try:
+        return vm_hwm_mb(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    except AttributeError:
+        return None
+
+
+def python_peak_rss_mb() -> float:
+    """Peak resident memory of this Python process (the generator's too when it ran here).
+
+    VmHWM, not `ru_maxrss`: a spawned child's `ru_maxrss` keeps its parent's high-water mark across fork and exec.
+    """
+    own = vm_hwm_mb()
+    return round(own if own is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_day(spark, cfg: Config, day: str, only: tuple[str, ...] = TIMED_STEPS) -> dict[str, dict]:
     """The daily chain of `day` without its backup, each step timed, with its audit row counts."""
     steps = {}
     for name, step in DAILY_STEPS:
-        if name not in TIMED_STEPS:
+        if name not in only:
             continue
         t0, run, err = time.time(), None, None
         try:
@@ -122,29 +142,70 @@ def run_day(spark, cfg: Config, day: str) -> dict[str, dict]:
     return steps
 
 
-def timed_day(spark, cfg: Config, source: Path, start: str, n: int, work: Path, lead: int | None = None) -> dict:
+def chain(spark, cfg: Config, day: str, files: list[Path] | None = None, floor_lake: Path | None = None,
+          steps: tuple[str, ...] = TIMED_STEPS) -> dict:
+    """One day's chain in the given session; with files, then the I/O floor of those files; the JVM's peak after it."""
+    out: dict = {"steps": run_day(spark, cfg, day, steps)}
+    if files is not None:
+        out["floors"] = floor_runs(spark, files, floor_lake)
+    out["jvm_peak_mb"] = jvm_peak_rss_mb(spark)
+    out["jvm_pid"] = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    out["python_peak_mb"] = python_peak_rss_mb()
+    return out
+
+
+def _chain_in_own_jvm(overrides: dict[str, str], day: str, files: list[Path] | None, floor_lake: Path | None,
+                      steps: tuple[str, ...]) -> dict:
+    """`chain` in this (fresh) process's own session, stopped at the end so the next day starts a new JVM."""
+    cfg = load_config(overrides=overrides)
+    spark = get_spark(cfg.env)
+    try:
+        return chain(spark, cfg, day, files, floor_lake, steps)
+    finally:
+        spark.stop()
+
+
+Runner = Callable[..., dict]  # (day, files=None, floor_lake=None, steps=TIMED_STEPS) -> chain's figures
+
+
+def one_jvm(spark, cfg: Config) -> Runner:
+    """Every day in the one given session (runs 1-28): later days run in a JVM warmed and aged by the earlier ones."""
+    return lambda day, files=None, floor_lake=None, steps=TIMED_STEPS: chain(spark, cfg, day, files, floor_lake, steps)
+
+
+def jvm_per_day(overrides: dict[str, str]) -> Runner:
+    """Every day in a new process and JVM, as production's one spark-submit a day; spawned, never forked, so no
+    JVM gateway or Spark state crosses from one day to the next."""
+    def run(day: str, files: list[Path] | None = None, floor_lake: Path | None = None,
+            steps: tuple[str, ...] = TIMED_STEPS) -> dict:
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            return pool.submit(_chain_in_own_jvm, overrides, day, files, floor_lake, steps).result()
+    return run
+
+
+def timed_day(runner: Runner, landing: Path, source: Path, start: str, n: int, work: Path,
+              lead: int | None = None) -> dict:
     """Catch up to day n-1 (one daily run, untimed; with a lead from day n-lead), then day n: stages, I/O floor of
     its files, its volumes."""
-    landing = Path(cfg.env.landing_root)
     prev, day = day_of(start, n - 1), day_of(start, n)
     since = "" if lead is None else day_of(start, n - lead)
     publish(source, landing, prev, since)
     t0 = time.time()
-    run_day(spark, cfg, prev)
+    caught = runner(prev)
     catch_up = time.time() - t0
-    peak_before = jvm_peak_rss_mb(spark)  # a high-water mark: what the day adds shows only if it goes higher
     files = publish(source, landing, day, since)
     vol = per_interface(files)
-    steps = run_day(spark, cfg, day)
-    floors = floor_runs(spark, files, work / "floor")
+    timed = runner(day, files, work / "floor")
+    steps, floors = timed["steps"], timed["floors"]
     floor = statistics.median(floors)
     total = sum(s["seconds"] for s in steps.values())
     rows, nbytes = sum(v["rows"] for v in vol.values()), sum(v["bytes"] for v in vol.values())
     return {"day": day, "catch_up_seconds": round(catch_up, 1), "interfaces": vol, "rows": rows, "bytes": nbytes,
             "steps": steps, "pipeline_seconds": round(total, 2), "floor_seconds": round(floor, 2),
             "floor_runs_seconds": [round(f, 2) for f in floors],
-            "pipeline_over_floor": round(total / floor, 2), "jvm_peak_after_catch_up_mb": peak_before,
-            "jvm_peak_after_day_mb": jvm_peak_rss_mb(spark)}
+            "pipeline_over_floor": round(total / floor, 2), "jvm_peak_after_catch_up_mb": caught["jvm_peak_mb"],
+            "jvm_peak_after_day_mb": timed["jvm_peak_mb"], "jvm_pids": [caught["jvm_pid"], timed["jvm_pid"]],
+            "python_peak_mb": max(caught["python_peak_mb"], timed["python_peak_mb"])}
 
 
 def print_day(d: dict) -> None:
@@ -160,8 +221,11 @@ def print_day(d: dict) -> None:
               f"{d['rows'] / secs:>16,.0f}{mb / secs:>9.3f}")
     runs = ", ".join(f"{f:.1f}" for f in d["floor_runs_seconds"])
     print(f"  (a) pipeline / I/O floor = {d['pipeline_over_floor']:.2f} (the floor's median of {runs} s)")
-    print(f"  driver JVM peak RSS so far: {d['jvm_peak_after_catch_up_mb'] or 0:.0f} MB after the catch-up, "
-          f"{d['jvm_peak_after_day_mb'] or 0:.0f} MB after the day")
+    caught, day = d["jvm_peak_after_catch_up_mb"] or 0, d["jvm_peak_after_day_mb"] or 0
+    if len(set(d["jvm_pids"])) == 1:
+        print(f"  driver JVM peak RSS so far: {caught:.0f} MB after the catch-up, {day:.0f} MB after the day")
+    else:
+        print(f"  driver JVM peak RSS: {caught:.0f} MB in the catch-up's JVM, {day:.0f} MB in the day's")
 
 
 def _part(kind: str, source: str, params: dict, lo: str = "", hi: str = "") -> tuple[int, int]:
@@ -210,35 +274,43 @@ def generated(cfg: Config, work: Path, params: dict, reuse: bool) -> float | Non
 
 
 def bench(sf: float, history: int, start: str, out: Path, seed: int = 1, reuse: bool = False,
-          lead: int | None = None) -> dict:
+          lead: int | None = None, one_jvm_only: bool = False) -> dict:
     """One scale factor: generate, time day 31 (and day `history`), return the figures."""
     work = out / "work" / f"sf{sf:g}"
     source = work / "source"
-    cfg = load_config(overrides={"landing_root": str(work / "landing"), "lake_root": str(work / "lake"),
-                                 "backup_root": str(work / "backup")})
+    overrides = {"landing_root": str(work / "landing"), "lake_root": str(work / "lake"),
+                 "backup_root": str(work / "backup")}
+    cfg = load_config(overrides=overrides)
     subscribers = max(100, round(sf * SF1_SUBSCRIBERS))
     days = max(31, history)
     params = {"sf": sf, "subscribers": subscribers, "days": days, "start": start, "seed": seed}
     if lead is not None:
         params |= {"lead": lead, "timed": sorted({31, history})}
     t_gen = generated(cfg, work, params, reuse)
-    spark = get_spark(cfg.env)
+    spark = get_spark(cfg.env) if one_jvm_only else None
+    runner = one_jvm(spark, cfg) if spark else jvm_per_day(overrides)
+    landing = Path(cfg.env.landing_root)
     t_all = time.time()
     res = {"sf": sf, "subscribers": subscribers, "days": days, "lead": lead, "master": cfg.env.master,
-           "cores": os.cpu_count(),
-           "generate_seconds": t_gen and round(t_gen, 1), "day31": timed_day(spark, cfg, source, start, 31, work, lead)}
+           "cores": os.cpu_count(), "jvm": "one for the run" if spark else "one per day",
+           "generate_seconds": t_gen and round(t_gen, 1),
+           "day31": timed_day(runner, landing, source, start, 31, work, lead)}
     print_day(res["day31"])
     if history > 31:
-        res[f"day{history}"] = late = timed_day(spark, cfg, source, start, history, work, lead)
+        res[f"day{history}"] = late = timed_day(runner, landing, source, start, history, work, lead)
         print_day(late)
         res["late_over_day31"] = round(late["pipeline_seconds"] / res["day31"]["pipeline_seconds"], 2)
         print(f"  (b) day {history} / day 31 = {res['late_over_day31']:.2f}")
     res["wall_seconds"] = round(time.time() - t_all, 1)
-    res["driver_jvm_peak_rss_mb"] = jvm_peak_rss_mb(spark)
-    res["driver_python_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    days_run = [res[k] for k in ("day31", f"day{history}") if k in res]
+    res["driver_jvm_peak_rss_mb"] = (jvm_peak_rss_mb(spark) if spark else
+                                     max(d[k] or 0 for d in days_run for k in ("jvm_peak_after_catch_up_mb",
+                                                                               "jvm_peak_after_day_mb")))
+    res["driver_python_peak_rss_mb"] = max([python_peak_rss_mb()] + [d["python_peak_mb"] for d in days_run])
     print(f"  wall {res['wall_seconds']}s; peak RSS: driver JVM (executors inside, local mode) "
           f"{res['driver_jvm_peak_rss_mb'] or 0:.0f} MB, driver Python {res['driver_python_peak_rss_mb']:.0f} MB")
-    spark.stop()
+    if spark:
+        spark.stop()
     return res
 
 
@@ -252,11 +324,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="keep the source files an earlier run generated with the same parameters")
     p.add_argument("--lead", type=int, help="generate and catch up only this many days before each timed day "
                    "(default: every day from --start); the monthly snapshots are always whole, and published when due")
+    p.add_argument("--one-jvm", action="store_true", help="run every catch-up and timed day in one Spark session "
+                   "(runs 1-28) instead of a fresh process and JVM per day")
     ns = p.parse_args(argv)
     out = Path(ns.out).resolve()
     if ns.lead is not None and not 1 <= ns.lead <= 30:
         p.error("--lead must be between 1 and 30")
-    results = [bench(sf, ns.history, ns.start, out, reuse=ns.reuse_source, lead=ns.lead)
+    results = [bench(sf, ns.history, ns.start, out, reuse=ns.reuse_source, lead=ns.lead,
+                     one_jvm_only=ns.one_jvm)
                for sf in (ns.sf or [0.0001])]
     if len(results) > 1:
         ordered = sorted(results, key=lambda r: r["sf"])

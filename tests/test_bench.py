@@ -119,3 +119,34 @@ def test_a_lead_generates_the_full_runs_bytes_for_its_days_and_the_monthly_batch
     assert {p.parent.parent.name for p in lead if len(p.parent.name) == 6} == {"SUBS", "PTS_BAL", "APPEAL", "ESCAL"}
     assert lead == {p: b for p, b in full.items() if p in lead}
     assert set(lead) == {p for p in full if len(p.parent.name) == 6 or p.parent.name in ("20130130", "20130131")}
+
+
+def test_a_day_runs_in_a_new_jvm_of_its_own_and_reports_its_floor_and_peaks(spark, tmp_path):
+    """The default method: each day in a spawned process with its own JVM (production's one spark-submit a day), so
+    nothing of the test's session or of an earlier day is in it; the floor runs in that JVM after the chain."""
+    from bench.run import jvm_per_day
+
+    _batch(tmp_path / "landing", "CC_CALL", "20130131", b"a\x05b\nc\n")
+    files = sorted((tmp_path / "landing").glob("*/*/*.dat"))
+    run = jvm_per_day({"landing_root": str(tmp_path / "landing"), "lake_root": str(tmp_path / "lake"),
+                       "backup_root": str(tmp_path / "backup")})
+    got = run("20130131", files, tmp_path / "floor", steps=())
+    assert got["steps"] == {} and len(got["floors"]) == 3 and all(f > 0 for f in got["floors"])
+    assert got["jvm_pid"] != spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    assert got["jvm_peak_mb"] > 100 and got["python_peak_mb"] > 10
+    lines = spark.read.format("delta").load(str(tmp_path / "floor"))
+    assert sorted(r.value for r in lines.collect()) == ["a\x05b", "c"]
+
+
+def test_a_spawned_days_python_peak_is_its_own_not_its_parents():
+    """A day's process reports its own peak: `ru_maxrss` would carry the harness's high-water mark into the child."""
+    from multiprocessing import get_context
+
+    from bench.run import python_peak_rss_mb
+
+    held = bytearray(300 * 1024 * 1024)
+    held[::4096] = b"\x01" * len(held[::4096])
+    parent = python_peak_rss_mb()
+    with get_context("spawn").Pool(1) as pool:
+        child = pool.apply(python_peak_rss_mb)
+    assert parent > 300 and child < parent - 250, (parent, child)
