@@ -137,6 +137,15 @@ def test_dq_parallelism_from_profile_and_strict(conf_copy):
         load_config(conf_copy)
 
 
+def test_gold_broadcast_months_from_profile_and_strict(conf_copy):
+    assert load_config(conf_copy).env.gold_broadcast_months == 4
+    _edit(conf_copy / "env" / "local.yaml", lambda d: d["gold"].update(broadcast_months=12))
+    assert load_config(conf_copy, env="cluster").env.gold_broadcast_months == 12   # the cluster profile inherits it
+    _edit(conf_copy / "env" / "local.yaml", lambda d: d["gold"].update(broadcast=12))
+    with pytest.raises(ConfigError, match=r"gold.*broadcast"):
+        load_config(conf_copy)
+
+
 def test_stats_columns_per_layer_and_strict(conf_copy):
     r = load_config(conf_copy).retention
     assert r.properties("bronze")["delta.dataSkippingNumIndexedCols"] == "0"

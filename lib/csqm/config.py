@@ -157,6 +157,7 @@ class Env:
     pii_salt: str
     ingest: IngestSettings
     gold_parallelism: int = 4  # gold tables built at the same time (threads sharing one Spark session)
+    gold_broadcast_months: int = 4  # snapshot months up to which gld_retention_m broadcasts its churn/renewal rows
     dq_parallelism: int = 4    # DQ rules evaluated at the same time (same)
 
 
@@ -242,7 +243,7 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
     spark = _take(d["spark"], f"{where}:spark", ("app_name",), ("master", "conf"))
     pii = _take(d["pii"], f"{where}:pii", (), ("salt",))
     ing = _take(d["ingest"], f"{where}:ingest", (), ("reject_threshold", "chk_wait_hours", "parallelism"))
-    gold = _take(d.get("gold") or {}, f"{where}:gold", (), ("parallelism",))
+    gold = _take(d.get("gold") or {}, f"{where}:gold", (), ("parallelism", "broadcast_months"))
     dq = _take(d.get("dq") or {}, f"{where}:dq", (), ("parallelism",))
     for k, v in overrides.items():
         if v:
@@ -266,6 +267,7 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
         pii_salt=str(salt),
         ingest=IngestSettings(threshold, int(ing.get("chk_wait_hours", 24)), max(1, int(ing.get("parallelism", 4)))),
         gold_parallelism=max(1, int(gold.get("parallelism", 4))),
+        gold_broadcast_months=max(0, int(gold.get("broadcast_months", 4))),
         dq_parallelism=max(1, int(dq.get("parallelism", 4))),
     )
 

@@ -278,21 +278,42 @@ def test_retention_baseline_churn_ytd_and_renewal(gold, gold_rows, silver_df, ca
     assert {r.month_id for r in base.select("month_id").distinct().collect()} == {"201302"}
 
 
+def _sort_merge_joins(spark, src: dict) -> dict[str, int]:
+    """Sort-merge joins in each population's plan, with nothing broadcast unless the code says so."""
+    before = spark.conf.get("spark.sql.autoBroadcastJoinThreshold")
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+    try:
+        return {k: df._jdf.queryExecution().executedPlan().toString().count("SortMergeJoin") for k, df in src.items()}
+    finally:
+        spark.conf.set("spark.sql.autoBroadcastJoinThreshold", before)
+
+
 def test_retention_matches_only_base_rows_by_shuffle(spark, silver_df, cfg):
     """PREV and the year-to-date sums take the churned and renewing M rows by broadcast: of the three populations only
     BASE joins two whole snapshot months (at SF1, 20 M rows each) by sort-merge."""
     from csqm.gold.tables.retention_m import params, sources
 
-    before = spark.conf.get("spark.sql.autoBroadcastJoinThreshold")
-    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")   # nothing is broadcast unless the code says so
-    try:
-        subs = silver_df("slv_subscriber_m", [_sub("i1", "201212", "BB", "POST", "PUB", "NORMAL", "1.00", 1),
-                                              _sub("i1", "201301", "BB", "POST", "PUB", "NORMAL", "1.00", 1)])
-        src = sources({"slv_subscriber_m": subs}, **params(cfg, ["201301"]))
-        plans = {k: df._jdf.queryExecution().executedPlan().toString() for k, df in src.items()}
-    finally:
-        spark.conf.set("spark.sql.autoBroadcastJoinThreshold", before)
-    assert {k: p.count("SortMergeJoin") for k, p in plans.items()} == {"base": 1, "prev": 0, "ytd": 0}
+    subs = silver_df("slv_subscriber_m", [_sub("i1", "201212", "BB", "POST", "PUB", "NORMAL", "1.00", 1),
+                                          _sub("i1", "201301", "BB", "POST", "PUB", "NORMAL", "1.00", 1)])
+    src = sources({"slv_subscriber_m": subs}, **params(cfg, ["201301"]))
+    assert _sort_merge_joins(spark, src) == {"base": 1, "prev": 0, "ytd": 0}
+
+
+def test_retention_broadcasts_only_a_few_months_of_churn(spark, silver_df, cfg):
+    """Past gold.broadcast_months (4: December..March) the churned and renewing rows are not broadcast: a November
+    run reads twelve months of them, a full refresh up to 36, which at SF1 would not fit the driver's heap. Then PREV
+    joins by sort-merge four times (the churn match, again under the renewals it selects, the renewals' semi-join
+    and their match) and the year-to-date once (the churn match)."""
+    from csqm.gold.tables.retention_m import params, sources
+
+    assert cfg.env.gold_broadcast_months == 4
+    assert [params(cfg, [m])["broadcast"] for m in ("201301", "201303", "201304", "201311")] == [
+        True, True, False, False]
+    assert params(cfg, ["201212", "201301"])["broadcast"] is False     # from December 2011: 14 months
+    subs = silver_df("slv_subscriber_m", [_sub("i1", "201212", "BB", "POST", "PUB", "NORMAL", "1.00", 1),
+                                          _sub("i1", "201311", "BB", "POST", "PUB", "NORMAL", "1.00", 1)])
+    src = sources({"slv_subscriber_m": subs}, **params(cfg, ["201311"]))
+    assert _sort_merge_joins(spark, src) == {"base": 1, "prev": 4, "ytd": 1}
 
 
 # ------------------------------------------------------------------ gld_escalation_m

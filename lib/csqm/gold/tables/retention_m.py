@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from csqm.gold.months import rekeyed, shift_month
-from csqm.months import shift
+from csqm.months import between, shift
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -21,10 +21,13 @@ def params(cfg, parts: Sequence[str] = ()) -> dict:
     """What sources() takes: the HIGH threshold (元; a row with bill_amt >= it is HIGH) from the configuration, the
     snapshot months the partitions need (from December of the year before the earliest, its BASE and the PREV of
     every month its year-to-date sums cover, through the latest; slv_subscriber_m keeps 36 months) and the first and
-    last partition themselves."""
+    last partition themselves; and whether those months are few enough to broadcast their churned and renewing rows
+    (the profile's gold.broadcast_months: a November run reads twelve months, a full refresh up to 36)."""
     months = (shift(min(parts)[:4] + "01", -1), max(parts)) if parts else None
     targets = (min(parts), max(parts)) if parts else None
-    return {"high": Decimal(str(cfg.retention.high_value_yuan)), "months": months, "targets": targets}
+    few = months is not None and len(between(*months)) <= cfg.env.gold_broadcast_months
+    return {"high": Decimal(str(cfg.retention.high_value_yuan)), "months": months, "targets": targets,
+            "broadcast": few}
 
 
 def groups(high: Decimal) -> Column:
@@ -63,25 +66,31 @@ def base(s: DataFrame, high: Decimal, targets: tuple[str, str] | None = None) ->
     return _per_group(dec.join(_in_m(s), ["month_id", "prod_inst_id"], "left"), high)
 
 
-def _lenders(s: DataFrame) -> DataFrame:
+def _hinted(df: DataFrame, broadcast: bool) -> DataFrame:
+    """df marked for broadcast when its months are few; otherwise left to Spark (a sort-merge join at volume)."""
+    return F.broadcast(df) if broadcast else df
+
+
+def _lenders(s: DataFrame, broadcast: bool) -> DataFrame:
     """PREV rows: rows of prev(M) in service, keyed to M (the next month), with m_is_churn = 1 when their
-    prod_inst_id churned in M (else NULL). The instances that churn in a month are a small share of it, so they are
-    broadcast instead of shuffling two 20 M-row months to match them."""
+    prod_inst_id churned in M (else NULL). The instances that churn in a month are a small share of it, so over a
+    few months they are broadcast instead of shuffling two 20 M-row months to match them."""
     churned = s.where("is_churn = 1").select("month_id", "prod_inst_id", F.lit(1).alias("m_is_churn"))
     lenders = rekeyed(s.where("is_arrive = 1"), shift_month("month_id", 1))
-    return lenders.join(F.broadcast(churned), ["month_id", "prod_inst_id"], "left")
+    return lenders.join(_hinted(churned, broadcast), ["month_id", "prod_inst_id"], "left")
 
 
-def _renewals(p: DataFrame, s: DataFrame) -> DataFrame:
+def _renewals(p: DataFrame, s: DataFrame, broadcast: bool) -> DataFrame:
     """PREV rows with m_is_arrive and m_agreement_exp_date of their M row for the broadband agreements expiring in M
-    (RET_BB_RENEW's rows, a small share: broadcast); NULL on the other rows, which no metric reads them on."""
+    (RET_BB_RENEW's rows, a small share: broadcast over a few months); NULL on the other rows, which no metric reads
+    them on."""
     exp = F.col("agreement_exp_date")
     in_m = (F.year(exp) * 100 + F.month(exp)) == F.col("month_id").cast("int")
     due = p.where((F.col("product_line") == "BB") & in_m).select("month_id", "prod_inst_id")
-    m = s.join(F.broadcast(due), ["month_id", "prod_inst_id"], "left_semi").select(
+    m = s.join(_hinted(due, broadcast), ["month_id", "prod_inst_id"], "left_semi").select(
         "month_id", "prod_inst_id", F.col("is_arrive").alias("m_is_arrive"),
         F.col("agreement_exp_date").alias("m_agreement_exp_date"))
-    return p.join(F.broadcast(m), ["month_id", "prod_inst_id"], "left")
+    return p.join(_hinted(m, broadcast), ["month_id", "prod_inst_id"], "left")
 
 
 def ytd(p: DataFrame) -> DataFrame:
@@ -95,15 +104,16 @@ def ytd(p: DataFrame) -> DataFrame:
 
 
 def sources(silver: Mapping[str, DataFrame], high: Decimal, months: tuple[str, str] | None = None,
-            targets: tuple[str, str] | None = None) -> dict[str, DataFrame]:
+            targets: tuple[str, str] | None = None, broadcast: bool = False) -> dict[str, DataFrame]:
     """base (RET_USERS, RET_REV), prev (RET_CHURN_M, RET_BB_RENEW) and ytd (RET_CHURN_YTD); grain values and groups
     come from the BASE / PREV row. months: the first and last snapshot month to read; targets: the first and last
     partition built (None: all). Only BASE is matched to its M rows by shuffle; PREV needs the few M rows that
-    churned or renew."""
+    churned or renew, broadcast when `broadcast` (params: when the months read are few)."""
     s = silver["slv_subscriber_m"]
     if months is not None:
         s = s.where(F.col("month_id").between(*months))
-    p = _lenders(s)
+    p = _lenders(s, broadcast)
     if months is not None:  # the last month's rows lend to the month after it, which is not built
         p = p.where(F.col("month_id") <= months[1])
-    return {"base": base(s, high, targets), "prev": _per_group(_renewals(p, s), high), "ytd": ytd(_per_group(p, high))}
+    return {"base": base(s, high, targets), "prev": _per_group(_renewals(p, s, broadcast), high),
+            "ytd": ytd(_per_group(p, high))}
