@@ -280,12 +280,10 @@ def test_retention_baseline_churn_ytd_and_renewal(gold, gold_rows, silver_df, ca
 
 def _sort_merge_joins(spark, src: dict) -> dict[str, int]:
     """Sort-merge joins in each population's plan, with nothing broadcast unless the code says so."""
-    before = spark.conf.get("spark.sql.autoBroadcastJoinThreshold")
-    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
-    try:
+    from csqm.io import spark_conf
+
+    with spark_conf(spark, "spark.sql.autoBroadcastJoinThreshold", "-1"):
         return {k: df._jdf.queryExecution().executedPlan().toString().count("SortMergeJoin") for k, df in src.items()}
-    finally:
-        spark.conf.set("spark.sql.autoBroadcastJoinThreshold", before)
 
 
 def test_retention_matches_only_base_rows_by_shuffle(spark, silver_df, cfg):
@@ -301,7 +299,7 @@ def test_retention_matches_only_base_rows_by_shuffle(spark, silver_df, cfg):
 
 def test_retention_broadcasts_only_a_few_months_of_churn(spark, silver_df, cfg):
     """Past gold.broadcast_months (4: December..March) the churned and renewing rows are not broadcast: a November
-    run reads twelve months of them, a full refresh up to 36, which at SF1 would not fit the driver's heap. Then PREV
+    run reads twelve months of them, a full refresh up to 36 (at SF1 ~0.2 M churned rows a month). Then PREV
     joins by sort-merge four times (the churn match, again under the renewals it selects, the renewals' semi-join
     and their match) and the year-to-date once (the churn match)."""
     from csqm.gold.tables.retention_m import params, sources
