@@ -137,15 +137,6 @@ def test_dq_parallelism_from_profile_and_strict(conf_copy):
         load_config(conf_copy)
 
 
-def test_silver_parallelism_from_profile_and_strict(conf_copy):
-    assert load_config(conf_copy).env.silver_parallelism == 3
-    _edit(conf_copy / "env" / "local.yaml", lambda d: d.pop("silver"))
-    assert load_config(conf_copy).env.silver_parallelism == 1   # without the section: one table at a time
-    _edit(conf_copy / "env" / "local.yaml", lambda d: d.update(silver={"threads": 2}))
-    with pytest.raises(ConfigError, match=r"silver.*threads"):
-        load_config(conf_copy)
-
-
 def test_gold_broadcast_months_from_profile_and_strict(conf_copy):
     assert load_config(conf_copy).env.gold_broadcast_months == 4
     _edit(conf_copy / "env" / "local.yaml", lambda d: d["gold"].update(broadcast_months=12))

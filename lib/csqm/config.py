@@ -156,7 +156,6 @@ class Env:
     spark_conf: Mapping[str, str]
     pii_salt: str
     ingest: IngestSettings
-    silver_parallelism: int = 1  # silver tables built at the same time, each after the ones it reads (same)
     gold_parallelism: int = 4  # gold tables built at the same time (threads sharing one Spark session)
     gold_broadcast_months: int = 4  # snapshot months up to which gld_retention_m broadcasts its churn/renewal rows
     dq_parallelism: int = 4    # DQ rules evaluated at the same time (same)
@@ -239,12 +238,11 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
     if name != "local":
         over = _read(conf_dir / "env" / f"{name}.yaml")
         base, where = _merge(base, over), f"env/{name}.yaml"
-    d = _take(base, where, ("roots", "spark", "pii", "ingest"), ("jars_dir", "silver", "gold", "dq"))
+    d = _take(base, where, ("roots", "spark", "pii", "ingest"), ("jars_dir", "gold", "dq"))
     roots = _take(d["roots"], f"{where}:roots", ("landing_root", "lake_root", "backup_root"))
     spark = _take(d["spark"], f"{where}:spark", ("app_name",), ("master", "conf"))
     pii = _take(d["pii"], f"{where}:pii", (), ("salt",))
     ing = _take(d["ingest"], f"{where}:ingest", (), ("reject_threshold", "chk_wait_hours", "parallelism"))
-    slv = _take(d.get("silver") or {}, f"{where}:silver", (), ("parallelism",))
     gold = _take(d.get("gold") or {}, f"{where}:gold", (), ("parallelism", "broadcast_months"))
     dq = _take(d.get("dq") or {}, f"{where}:dq", (), ("parallelism",))
     for k, v in overrides.items():
@@ -268,7 +266,6 @@ def _load_env(conf_dir: Path, name: str, overrides: Mapping[str, str | None]) ->
         spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},
         pii_salt=str(salt),
         ingest=IngestSettings(threshold, int(ing.get("chk_wait_hours", 24)), max(1, int(ing.get("parallelism", 4)))),
-        silver_parallelism=max(1, int(slv.get("parallelism", 1))),
         gold_parallelism=max(1, int(gold.get("parallelism", 4))),
         gold_broadcast_months=max(0, int(gold.get("broadcast_months", 4))),
         dq_parallelism=max(1, int(dq.get("parallelism", 4))),

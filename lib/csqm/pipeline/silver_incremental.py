@@ -27,10 +27,9 @@ upstream in THIS run (old and new values), which is why a FULL table makes its d
 """
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
@@ -41,7 +40,7 @@ from pyspark.sql.types import StructType
 from csqm import audit, io
 from csqm.config import Config, InterfaceSpec
 from csqm.months import shift
-from csqm.pipeline import dag, silver
+from csqm.pipeline import silver
 from csqm.pipeline.silver import (
     AUDIT_COLS,
     BUILDERS,
@@ -243,8 +242,6 @@ class IncrementalRun:
     _deltas: dict[str, BronzeDelta | NeedFull] = field(default_factory=dict)
     _stored: dict[str, DataFrame] = field(default_factory=dict)
     _log_rows: list | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)   # shared by the tables' views (replace)
-    _delta_locks: dict[str, threading.Lock] = field(default_factory=dict)
 
     # ------------------------------------------------------------ inputs
     def stored(self, module) -> DataFrame:
@@ -263,16 +260,12 @@ class IncrementalRun:
         return self._log_rows
 
     def delta(self, ifcode: str) -> BronzeDelta:
-        """Changes of an interface since the watermark; raises NeedFull when they cannot be known. Computed once even
-        when tables built at the same time ask for it together (EC_LOG: contacts and e-channel sessions)."""
-        with self._lock:
-            mine = self._delta_locks.setdefault(ifcode, threading.Lock())
-        with mine:
-            if ifcode not in self._deltas:
-                try:
-                    self._deltas[ifcode] = self._delta(ifcode)
-                except NeedFull as e:
-                    self._deltas[ifcode] = e
+        """Changes of an interface since the watermark; raises NeedFull when they cannot be known."""
+        if ifcode not in self._deltas:
+            try:
+                self._deltas[ifcode] = self._delta(ifcode)
+            except NeedFull as e:
+                self._deltas[ifcode] = e
         d = self._deltas[ifcode]
         if isinstance(d, NeedFull):
             raise d
@@ -539,72 +532,49 @@ def _write_rows(r: IncrementalRun, module, new: DataFrame, keys: DataFrame, n_ke
 # ---------------------------------------------------------------- entry point
 
 
-def _build_table(r: IncrementalRun, module, build) -> tuple[list[str], str]:
-    """One table FULL or INCR, written; its changed partitions and what was done. r is the table's own view of the run
-    (shared results, its own build scope), so tables that do not need each other can be built at the same time."""
-    table = module.TABLE
-    reason = r.full_reason(module)
-    if reason is not None:
-        r.full[table] = reason
-        df = silver.build_full(r.inputs, build, NEEDS[table].bronze)
-        parts = write_changed(r.spark, r.cfg, r.run, module, df)
-        if module.PARTITION == "month_id":
-            r.months[table] = parts
-        what = f"FULL ({reason})"
-    elif module.PARTITION == "month_id":
-        months = _month_scope(r, module)
-        parts = []
-        if months:
-            r.inputs.scope = MonthScope(months, r.stored)
-            try:
-                df = build(r.inputs)
-            finally:
-                r.inputs.scope = None
-            parts = write_changed(r.spark, r.cfg, r.run, module, df, only=months)
-        r.months[table] = parts
-        what = f"INCR {len(months)} months in scope"
-    else:
-        keys = DAILY_SCOPES[table](r, build)
-        parts, n_keys, n_rows = [], 0, 0
-        if keys is not None:
-            keys = _keep(keys)
-            n_keys = keys.count()
-        if n_keys:
-            parts, n_rows = _write_rows(r, module, r.build_on(module, build, keys, n_keys), keys, n_keys)
-        what = f"INCR {n_keys} keys in scope, {n_rows} rows changed"
-    r.inputs.built[table] = io.read(r.spark, r.cfg, table).drop(*AUDIT_COLS)
-    return parts, what
-
-
 def run_incremental(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None] = print,
                     full_refresh: bool = False) -> dict[str, list[str]]:
-    """Bring every silver table up to date; returns table -> changed partitions (recorded in ops_changed_partition).
-    Tables are built env.silver_parallelism at a time, each once the silver tables it reads (NEEDS) are written."""
+    """Bring every silver table up to date; returns table -> changed partitions (recorded in ops_changed_partition)."""
     r = IncrementalRun(spark, cfg, run, log, full_refresh)
     r.pins = pin_versions(spark, cfg)
     r.wm = {} if full_refresh else read_watermark(spark, cfg)
     r.start = io.latest_versions(spark, cfg, [m.TABLE for m, _ in BUILDERS])
     r.inputs = SilverInputs(spark, cfg, cfg.env.pii_salt)
-    r._batch_log()  # read once, before the table views share it
-    builds = {m.TABLE: (m, b) for m, b in BUILDERS}
-    started: dict[str, float] = {}
-
-    def one(table: str) -> tuple[list[str], str, audit.Run]:
-        """The table on its own view of the run and its own Run copy (same run_id), merged below: no shared counter."""
-        started[table] = time.time()
-        mine = replace(run, versions={}, rows_out=0)
-        view = replace(r, run=mine, inputs=replace(r.inputs, scope=None, few_events=False))
-        return (*_build_table(view, *builds[table]), mine)
-
     changed: dict[str, list[str]] = {}
-    order = dag.in_dependency_order(list(builds), {t: NEEDS[t].silver for t in builds}, one,
-                                    cfg.env.silver_parallelism, name="silver")
-    for table, (parts, what, mine) in order:
+    for module, build in BUILDERS:
+        t0, table = time.time(), module.TABLE
+        reason = r.full_reason(module)
+        if reason is not None:
+            r.full[table] = reason
+            df = silver.build_full(r.inputs, build, NEEDS[table].bronze)
+            parts = write_changed(spark, cfg, run, module, df)
+            if module.PARTITION == "month_id":
+                r.months[table] = parts
+            what = f"FULL ({reason})"
+        elif module.PARTITION == "month_id":
+            months = _month_scope(r, module)
+            parts = []
+            if months:
+                r.inputs.scope = MonthScope(months, r.stored)
+                try:
+                    df = build(r.inputs)
+                finally:
+                    r.inputs.scope = None
+                parts = write_changed(spark, cfg, run, module, df, only=months)
+            r.months[table] = parts
+            what = f"INCR {len(months)} months in scope"
+        else:
+            keys = DAILY_SCOPES[table](r, build)
+            parts, n_keys, n_rows = [], 0, 0
+            if keys is not None:
+                keys = _keep(keys)
+                n_keys = keys.count()
+            if n_keys:
+                parts, n_rows = _write_rows(r, module, r.build_on(module, build, keys, n_keys), keys, n_keys)
+            what = f"INCR {n_keys} keys in scope, {n_rows} rows changed"
+        r.inputs.built[table] = io.read(spark, cfg, table).drop(*AUDIT_COLS)
         changed[table] = parts
-        run.versions.update(mine.versions)
-        run.rows_out += mine.rows_out
-        log(f"  {table:<28} {len(parts):>4} partitions changed  {time.time() - started[table]:5.1f}s  {what}")
-    changed = {t: changed[t] for t in builds}  # build order, whatever order they finished in
+        log(f"  {table:<28} {len(parts):>4} partitions changed  {time.time() - t0:5.1f}s  {what}")
     silver._record_changes(spark, cfg, run, changed)
     final = io.latest_versions(spark, cfg, [m.TABLE for m, _ in BUILDERS])
     save_watermark(spark, cfg, run, {**r.pins, **final}, read_watermark(spark, cfg))
