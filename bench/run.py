@@ -10,7 +10,8 @@ catches up to day 30 with one daily run, then day 31 is timed (ingest, silver, g
 files is measured FLOOR_RUNS times (ratio a, over their median); with --history N > 31 the lake catches up to day
 N-1 and day N is timed (ratio b = day N / day 31). Each catch-up and each timed day (with its floor) runs in a fresh
 process with its own JVM, as one spark-submit a day runs in production; --one-jvm runs them all in one session, the
-method of runs 1-28. Prints a table and writes <out>/bench.json.
+method of runs 1-28. With --event-log each timed day's session logs its Spark events, and the jobs and queries of
+each step are counted from them (bench/joblog.py). Prints a table and writes <out>/bench.json.
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ from csqm.generate import generate_days, generate_landing, generate_monthly
 from csqm.pipeline.jobs import DAILY_STEPS, SOFT_STEPS
 from csqm.session import get_spark
 from pyspark.sql import functions as F
+
+from bench import joblog
 
 SF1_SUBSCRIBERS = 20_000_000
 TIMED_STEPS = ("ingest", "silver", "gold", "dq")
@@ -137,8 +140,10 @@ def run_day(spark, cfg: Config, day: str, only: tuple[str, ...] = TIMED_STEPS) -
             if name not in SOFT_STEPS:
                 raise
             err = str(e)   # a DQ finding is a result, not a benchmark failure
-        steps[name] = {"seconds": round(time.time() - t0, 2), "rows_in": getattr(run, "rows_in", None),
-                       "rows_out": getattr(run, "rows_out", None), **({"error": err} if err else {})}
+        t1 = time.time()
+        steps[name] = {"seconds": round(t1 - t0, 2), "rows_in": getattr(run, "rows_in", None),
+                       "rows_out": getattr(run, "rows_out", None), "window": (t0, t1),
+                       **({"error": err} if err else {})}
     return steps
 
 
@@ -147,7 +152,9 @@ def chain(spark, cfg: Config, day: str, files: list[Path] | None = None, floor_l
     """One day's chain in the given session; with files, then the I/O floor of those files; the JVM's peak after it."""
     out: dict = {"steps": run_day(spark, cfg, day, steps)}
     if files is not None:
+        t0 = time.time()
         out["floors"] = floor_runs(spark, files, floor_lake)
+        out["floor_window"] = (t0, time.time())
     out["jvm_peak_mb"] = jvm_peak_rss_mb(spark)
     out["jvm_pid"] = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     out["python_peak_mb"] = python_peak_rss_mb()
@@ -155,14 +162,22 @@ def chain(spark, cfg: Config, day: str, files: list[Path] | None = None, floor_l
 
 
 def _chain_in_own_jvm(overrides: dict[str, str], day: str, files: list[Path] | None, floor_lake: Path | None,
-                      steps: tuple[str, ...]) -> dict:
-    """`chain` in this (fresh) process's own session, stopped at the end so the next day starts a new JVM."""
+                      steps: tuple[str, ...], event_log: Path | None = None) -> dict:
+    """`chain` in this (fresh) process's own session, stopped at the end so the next day starts a new JVM; with an
+    event_log folder, the session logs its events there and the figures gain its Spark work per step."""
     cfg = load_config(overrides=overrides)
-    spark = get_spark(cfg.env)
+    spark = get_spark(cfg.env, joblog.event_log_conf(event_log) if event_log else None)
+    app_id = spark.sparkContext.applicationId
     try:
-        return chain(spark, cfg, day, files, floor_lake, steps)
+        out = chain(spark, cfg, day, files, floor_lake, steps)
     finally:
-        spark.stop()
+        spark.stop()  # flushes the event log
+    if event_log:
+        windows = {name: s["window"] for name, s in out["steps"].items()}
+        if "floor_window" in out:
+            windows["I/O floor"] = out["floor_window"]
+        out["spark_work"] = joblog.count_and_drop(event_log, app_id, windows)
+    return out
 
 
 Runner = Callable[..., dict]  # (day, files=None, floor_lake=None, steps=TIMED_STEPS) -> chain's figures
@@ -173,13 +188,15 @@ def one_jvm(spark, cfg: Config) -> Runner:
     return lambda day, files=None, floor_lake=None, steps=TIMED_STEPS: chain(spark, cfg, day, files, floor_lake, steps)
 
 
-def jvm_per_day(overrides: dict[str, str]) -> Runner:
+def jvm_per_day(overrides: dict[str, str], event_log: Path | None = None) -> Runner:
     """Every day in a new process and JVM, as production's one spark-submit a day; spawned, never forked, so no
-    JVM gateway or Spark state crosses from one day to the next."""
+    JVM gateway or Spark state crosses from one day to the next. With event_log, a timed day (the one given its
+    files) logs its Spark events there, counted per step."""
     def run(day: str, files: list[Path] | None = None, floor_lake: Path | None = None,
             steps: tuple[str, ...] = TIMED_STEPS) -> dict:
+        log = event_log if files is not None else None
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            return pool.submit(_chain_in_own_jvm, overrides, day, files, floor_lake, steps).result()
+            return pool.submit(_chain_in_own_jvm, overrides, day, files, floor_lake, steps, log).result()
     return run
 
 
@@ -205,7 +222,8 @@ def timed_day(runner: Runner, landing: Path, source: Path, start: str, n: int, w
             "floor_runs_seconds": [round(f, 2) for f in floors],
             "pipeline_over_floor": round(total / floor, 2), "jvm_peak_after_catch_up_mb": caught["jvm_peak_mb"],
             "jvm_peak_after_day_mb": timed["jvm_peak_mb"], "jvm_pids": [caught["jvm_pid"], timed["jvm_pid"]],
-            "python_peak_mb": max(caught["python_peak_mb"], timed["python_peak_mb"])}
+            "python_peak_mb": max(caught["python_peak_mb"], timed["python_peak_mb"]),
+            **({"spark_work": timed["spark_work"]} if "spark_work" in timed else {})}
 
 
 def print_day(d: dict) -> None:
@@ -221,11 +239,22 @@ def print_day(d: dict) -> None:
               f"{d['rows'] / secs:>16,.0f}{mb / secs:>9.3f}")
     runs = ", ".join(f"{f:.1f}" for f in d["floor_runs_seconds"])
     print(f"  (a) pipeline / I/O floor = {d['pipeline_over_floor']:.2f} (the floor's median of {runs} s)")
+    if "spark_work" in d:
+        print_spark_work(d["spark_work"])
     caught, day = d["jvm_peak_after_catch_up_mb"] or 0, d["jvm_peak_after_day_mb"] or 0
     if len(set(d["jvm_pids"])) == 1:
         print(f"  driver JVM peak RSS so far: {caught:.0f} MB after the catch-up, {day:.0f} MB after the day")
     else:
         print(f"  driver JVM peak RSS: {caught:.0f} MB in the catch-up's JVM, {day:.0f} MB in the day's")
+
+
+def print_spark_work(work: dict[str, dict]) -> None:
+    """The event log's counts per step (--event-log)."""
+    print(f"  {'stage':<10}{'jobs':>7}{'tasks':>8}{'job ms (median)':>17}{'queries':>9}{'Delta listings':>16}"
+          f"{'Delta snapshots':>17}")
+    for name, w in work.items():
+        print(f"  {name:<10}{w['jobs']:>7}{w['tasks']:>8}{w['job_ms_median'] or 0:>17.0f}{w['queries']:>9}"
+              f"{w['delta_listings']:>16}{w['delta_snapshots']:>17}")
 
 
 def _part(kind: str, source: str, params: dict, lo: str = "", hi: str = "") -> tuple[int, int]:
@@ -274,7 +303,7 @@ def generated(cfg: Config, work: Path, params: dict, reuse: bool) -> float | Non
 
 
 def bench(sf: float, history: int, start: str, out: Path, seed: int = 1, reuse: bool = False,
-          lead: int | None = None, one_jvm_only: bool = False) -> dict:
+          lead: int | None = None, one_jvm_only: bool = False, event_log: bool = False) -> dict:
     """One scale factor: generate, time day 31 (and day `history`), return the figures."""
     work = out / "work" / f"sf{sf:g}"
     source = work / "source"
@@ -288,7 +317,7 @@ def bench(sf: float, history: int, start: str, out: Path, seed: int = 1, reuse: 
         params |= {"lead": lead, "timed": sorted({31, history})}
     t_gen = generated(cfg, work, params, reuse)
     spark = get_spark(cfg.env) if one_jvm_only else None
-    runner = one_jvm(spark, cfg) if spark else jvm_per_day(overrides)
+    runner = one_jvm(spark, cfg) if spark else jvm_per_day(overrides, work / "eventlog" if event_log else None)
     landing = Path(cfg.env.landing_root)
     t_all = time.time()
     res = {"sf": sf, "subscribers": subscribers, "days": days, "lead": lead, "master": cfg.env.master,
@@ -326,12 +355,16 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: every day from --start); the monthly snapshots are always whole, and published when due")
     p.add_argument("--one-jvm", action="store_true", help="run every catch-up and timed day in one Spark session "
                    "(runs 1-28) instead of a fresh process and JVM per day")
+    p.add_argument("--event-log", action="store_true", help="log each timed day's Spark events and print its jobs, "
+                   "tasks and queries per step (the log is removed once counted)")
     ns = p.parse_args(argv)
     out = Path(ns.out).resolve()
     if ns.lead is not None and not 1 <= ns.lead <= 30:
         p.error("--lead must be between 1 and 30")
+    if ns.event_log and ns.one_jvm:
+        p.error("--event-log counts a timed day's own session: it needs a JVM per day, not --one-jvm")
     results = [bench(sf, ns.history, ns.start, out, reuse=ns.reuse_source, lead=ns.lead,
-                     one_jvm_only=ns.one_jvm)
+                     one_jvm_only=ns.one_jvm, event_log=ns.event_log)
                for sf in (ns.sf or [0.0001])]
     if len(results) > 1:
         ordered = sorted(results, key=lambda r: r["sf"])

@@ -129,9 +129,12 @@ def test_a_day_runs_in_a_new_jvm_of_its_own_and_reports_its_floor_and_peaks(spar
     _batch(tmp_path / "landing", "CC_CALL", "20130131", b"a\x05b\nc\n")
     files = sorted((tmp_path / "landing").glob("*/*/*.dat"))
     run = jvm_per_day({"landing_root": str(tmp_path / "landing"), "lake_root": str(tmp_path / "lake"),
-                       "backup_root": str(tmp_path / "backup")})
+                       "backup_root": str(tmp_path / "backup")}, event_log=tmp_path / "events")
     got = run("20130131", files, tmp_path / "floor", steps=())
     assert got["steps"] == {} and len(got["floors"]) == 3 and all(f > 0 for f in got["floors"])
+    floor = got["spark_work"]["I/O floor"]  # its three writes, counted from the day's own event log, then removed
+    assert floor["jobs"] >= 3 and floor["tasks"] >= floor["jobs"] and floor["queries"] >= 3
+    assert list((tmp_path / "events").iterdir()) == []
     assert got["jvm_pid"] != spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     assert got["jvm_peak_mb"] > 100 and got["python_peak_mb"] > 10
     lines = spark.read.format("delta").load(str(tmp_path / "floor"))
