@@ -287,7 +287,7 @@ def generated(cfg: Config, work: Path, params: dict, reuse: bool) -> float | Non
     reused); landing, lake and backup always start empty."""
     source, stamp = work / "source", work / "source" / "params.json"
     if reuse and stamp.exists() and json.loads(stamp.read_text()) == params:
-        for d in ("landing", "lake", "backup", "floor"):
+        for d in ("landing", "lake", "backup", "floor", "eventlog"):
             shutil.rmtree(work / d, ignore_errors=True)
         print(f"SF{params['sf']:g}: reusing the source files in {source} ({params})")
         return None
