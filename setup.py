@@ -13,7 +13,8 @@ setup(
     python_requires=">=3.11,<3.12",
     install_requires=[SPARK, DELTA, "pyyaml>=6.0"],
     extras_require={
-        "test": ["pytest>=8.3,<9", "pytest-xdist>=3.5,<3.9",  # xdist 3.8 loadgroup tags Item._nodeid; pytest 9 ignores it
+        # pytest < 9: xdist 3.8's loadgroup tags Item._nodeid, which pytest 9 ignores
+        "test": ["pytest>=8.3,<9", "pytest-xdist>=3.5,<3.9",
                  "chispa>=0.10", "deltalake>=1.0", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29",
                  "matplotlib>=3.8"],
         "dev": ["ruff>=0.6"],
