@@ -43,16 +43,18 @@ def log_files(directory: Path, app_id: str) -> list[Path]:
     raise FileNotFoundError(f"no event log of application {app_id} in {directory}")
 
 
-def read_events(files: Iterable[Path]) -> Iterator[dict]:
-    """The events, one JSON object a line; a last line cut short by a killed JVM is skipped."""
-    for f in files:
-        with f.open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError:
-                        continue
+def read_events(files: list[Path]) -> Iterator[dict]:
+    """The events, one JSON object a line. Only the log's very last line may be cut short (a JVM killed while
+    writing): it is skipped; a bad line anywhere else fails, naming its file and line, so no event goes uncounted."""
+    for i, f in enumerate(files):
+        lines = [(n, line) for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
+        for k, (n, line) in enumerate(lines):
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as e:
+                if i == len(files) - 1 and k == len(lines) - 1:
+                    return
+                raise ValueError(f"{f}:{n}: not a JSON event ({e.msg})") from e
 
 
 def _step_of(ms: int, windows: Mapping[str, tuple[float, float]]) -> str | None:

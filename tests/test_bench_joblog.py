@@ -72,3 +72,11 @@ def test_a_line_cut_short_by_a_killed_jvm_is_skipped(tmp_path):
 def test_a_missing_log_names_the_application_and_the_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"local-9 in {tmp_path}"):
         log_files(tmp_path, "local-9")
+
+
+def test_a_bad_line_before_the_last_fails_naming_its_file_and_line(tmp_path):
+    _write_rolled(tmp_path, "local-3", [EVENTS[:2], EVENTS[2:]])
+    f = tmp_path / "eventlog_v2_local-3" / "events_1_local-3"
+    f.write_text(f.read_text() + "not json\n")
+    with pytest.raises(ValueError, match=f"{f}:3: not a JSON event"):
+        count_and_drop(tmp_path, "local-3", WINDOWS)
