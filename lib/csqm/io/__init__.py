@@ -78,7 +78,11 @@ def read(spark: SparkSession, cfg: Config, table: str, where: str | None = None,
 
 
 def latest_version(spark: SparkSession, cfg: Config, table: str) -> int:
-    return int(DeltaTable.forPath(spark, table_path(cfg, table)).history(1).select("version").first()[0])
+    """The table's latest committed version, from a listing of its _delta_log: no snapshot, no Spark job."""
+    found = latest_versions(spark, cfg, [table])
+    if table not in found:
+        raise ValueError(f"{table}: no Delta table at {table_path(cfg, table)}")
+    return found[table]
 
 
 @contextmanager
@@ -157,8 +161,9 @@ def replace_where_counted(df: DataFrame, cfg: Config, table: str, predicate: str
     with commit_metadata(spark, meta):
         (_tagged(df.write, meta).format("delta").mode("overwrite").option("replaceWhere", predicate)
          .save(table_path(cfg, table)))
-    last = DeltaTable.forPath(spark, table_path(cfg, table)).history(1).select("version", "operationMetrics").first()
-    return int(last.version), int((last.operationMetrics or {}).get("numOutputRows", 0))
+    version = latest_version(spark, cfg, table)
+    metrics = commit_info(spark, cfg, table, version).get("operationMetrics") or {}
+    return version, int(metrics.get("numOutputRows", 0))
 
 
 @retry_conflicts  # commit conflicts retried with bounded backoff (io/retry.py)
@@ -244,35 +249,74 @@ def remove_tree(path: Path) -> None:
 # ------------------------------------------------------------------ incremental silver (pipeline.silver_incremental)
 def latest_versions(spark: SparkSession, cfg: Config, tables: Sequence[str]) -> dict[str, int]:
     """Latest committed version of each table that exists, from a listing of its _delta_log (the highest
-    <version>.json): no snapshot is loaded, unlike latest_version(). Tables that do not exist are left out."""
+    <version>.json): no snapshot is loaded. Tables that do not exist are left out."""
     out = {}
     for t in tables:
-        log = f"{table_path(cfg, t)}/_delta_log"
-        if "://" not in log:
-            names = os.listdir(log) if os.path.isdir(log) else []
-        else:
-            hp = spark._jvm.org.apache.hadoop.fs.Path(log)
-            fs = hp.getFileSystem(spark._jsc.hadoopConfiguration())
-            names = [st.getPath().getName() for st in fs.listStatus(hp)] if fs.exists(hp) else []
-        versions = [int(n[:20]) for n in names if len(n) == 25 and n.endswith(".json") and n[:20].isdigit()]
+        versions = [int(n[:20]) for n in _list_names(spark, _log_dir(cfg, t))
+                    if len(n) == 25 and n.endswith(".json") and n[:20].isdigit()]
         if versions:
             out[t] = max(versions)
     return out
 
 
+def commit_actions(spark: SparkSession, cfg: Config, table: str, version: int) -> list[dict] | None:
+    """The actions (commitInfo, add, remove ...) of one commit, read from its log file; None once log retention
+    has removed it. Cheaper than DeltaTable.history(), which loads a snapshot and runs Spark jobs."""
+    text = _read_text(spark, f"{_log_dir(cfg, table)}/{version:020d}.json")
+    return None if text is None else [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def commit_info(spark: SparkSession, cfg: Config, table: str, version: int) -> dict:
+    """The commitInfo of one commit ({} when its log file is gone)."""
+    return next((a["commitInfo"] for a in commit_actions(spark, cfg, table, version) or [] if "commitInfo" in a), {})
+
+
+def commit_partitions(spark: SparkSession, cfg: Config, table: str, version: int, part: str) -> list[str]:
+    """The values of partition column `part` that one commit added files to, sorted."""
+    adds = [a["add"] for a in commit_actions(spark, cfg, table, version) or [] if "add" in a]
+    return sorted({a["partitionValues"][part] for a in adds})
+
+
+def _log_dir(cfg: Config, table: str) -> str:
+    return f"{table_path(cfg, table)}/_delta_log"
+
+
+def _list_names(spark: SparkSession, folder: str) -> list[str]:
+    """Names in a folder of the lake ([] when it does not exist): os for a local lake, Hadoop FS for a cluster's."""
+    if "://" not in folder:
+        return os.listdir(folder) if os.path.isdir(folder) else []
+    hp = spark._jvm.org.apache.hadoop.fs.Path(folder)
+    fs = hp.getFileSystem(spark._jsc.hadoopConfiguration())
+    return [st.getPath().getName() for st in fs.listStatus(hp)] if fs.exists(hp) else []
+
+
+def _read_text(spark: SparkSession, path: str) -> str | None:
+    """A small UTF-8 file of the lake, or None when it does not exist."""
+    if "://" not in path:
+        return Path(path).read_text(encoding="utf-8") if os.path.isfile(path) else None
+    jvm = spark._jvm
+    hp = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hp.getFileSystem(spark._jsc.hadoopConfiguration())
+    if not fs.exists(hp):
+        return None
+    stream = fs.open(hp)
+    try:
+        return jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+
+
 def commits_after(spark: SparkSession, cfg: Config, table: str, version: int) -> list[dict]:
     """The commits of a table after `version`, oldest first: version, operation and the job of its userMetadata
-    (None when untagged)."""
-    latest = latest_versions(spark, cfg, [table]).get(table, -1)
-    if latest <= version:
-        return []
-    rows = (DeltaTable.forPath(spark, table_path(cfg, table)).history(latest - version)
-            .select("version", "operation", "userMetadata").collect())
+    (None when untagged). Read from the log files; commits log retention has removed are left out."""
     out = []
-    for r in sorted(rows, key=lambda r: r.version):
+    for v in range(version + 1, latest_versions(spark, cfg, [table]).get(table, -1) + 1):
+        info = commit_info(spark, cfg, table, v)
+        if not info:
+            continue
         try:
-            job = json.loads(r.userMetadata).get("job") if r.userMetadata else None
+            job = json.loads(info["userMetadata"]).get("job") if info.get("userMetadata") else None
         except (ValueError, AttributeError):
             job = None
-        out.append({"version": int(r.version), "operation": r.operation, "job": job})
-    return [c for c in out if c["version"] > version]
+        out.append({"version": v, "operation": info.get("operation"), "job": job})
+    return out

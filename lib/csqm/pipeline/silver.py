@@ -233,8 +233,7 @@ def _write_all(spark: SparkSession, cfg: Config, run: audit.Run, module, new: Da
         return []
     run.committed(table, version)
     run.rows_out += rows
-    written = io.read(spark, cfg, table, version=version).where(where).select(part).distinct().collect()
-    return sorted(r[0] for r in written)
+    return io.commit_partitions(spark, cfg, table, version, part)
 
 
 def run_silver(spark: SparkSession, cfg: Config, run: audit.Run, log: Callable[[str], None] = print,
