@@ -24,7 +24,8 @@ def _history(spark, lake) -> list:
 
 
 def test_versions_rows_partitions_and_operations_match_delta_history(spark, lake):
-    io.ensure_table(spark, lake, T, StructType.fromDDL("day_id STRING, n INT"), ["day_id"], {"run_id": "r0", "job": "x"})
+    schema = StructType.fromDDL("day_id STRING, n INT")
+    io.ensure_table(spark, lake, T, schema, ["day_id"], {"run_id": "r0", "job": "create"})
     first = spark.createDataFrame([("20130101", 1)], "day_id STRING, n INT")
     io.append(first, lake, T, {"run_id": "r1", "job": "ingest"})
     two_days = spark.createDataFrame([("20130102", 1), ("20130102", 2), ("20130103", 3)], "day_id STRING, n INT")
