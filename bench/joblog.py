@@ -17,6 +17,7 @@ from pathlib import Path
 # Delta's own queries, told apart by the description Delta gives them
 DELTA_LISTING = "Delta: Filtering files for query"
 DELTA_SNAPSHOT = "Compute snapshot for version"
+TOP_SITES = 8  # call sites listed per step, by job time
 
 
 def event_log_conf(directory: Path) -> dict[str, str]:
@@ -63,33 +64,57 @@ def _step_of(ms: int, windows: Mapping[str, tuple[float, float]]) -> str | None:
     return next((name for name, (a, b) in windows.items() if a <= s < b), None)
 
 
+def site_of(job_start: dict, queries: Mapping[str, str]) -> str:
+    """Where a job came from: the description of the query at the root of its SQL execution (for an action of ours,
+    the line of Python that ran it, folders dropped), so that Delta's queries and the shuffle stages that adaptive
+    execution submits from a thread pool count for the action that caused them; else the job's own call site or
+    description, else its first stage's name."""
+    props = job_start.get("Properties") or {}
+    root = props.get("spark.sql.execution.root.id") or props.get("spark.sql.execution.id")
+    site = queries.get(root) if root is not None else None
+    site = site or props.get("callSite.short") or props.get("spark.job.description")
+    if not site:
+        stages = job_start.get("Stage Infos") or [{}]
+        site = stages[0].get("Stage Name", "?")
+    action, sep, where = site.partition(" at ")
+    return f"{action} at {where.rsplit('/', 1)[-1]}" if sep and "/" in where else site
+
+
 def per_step(events: Iterable[dict], windows: Mapping[str, tuple[float, float]]) -> dict[str, dict]:
     """Per step: Spark jobs, their tasks and median duration, SQL executions, and of these Delta's file listings
-    and snapshot computations."""
+    and snapshot computations; and the call sites whose jobs took longest (site, jobs, seconds; see site_of)."""
     out = {name: {"jobs": 0, "tasks": 0, "job_ms": [], "queries": 0, "delta_listings": 0, "delta_snapshots": 0}
            for name in windows}
-    started: dict[int, tuple[str, int]] = {}
+    sites: dict[str, dict[str, list[int]]] = {name: {} for name in windows}  # step -> site -> [jobs, ms]
+    started: dict[int, tuple[str, int, str]] = {}
+    queries: dict[str, str] = {}  # SQL execution id -> its description
     for e in events:
         kind = e.get("Event", "")
         if kind == "SparkListenerJobStart":
             step = _step_of(e["Submission Time"], windows)
             if step:
-                started[e["Job ID"]] = (step, e["Submission Time"])
+                started[e["Job ID"]] = (step, e["Submission Time"], site_of(e, queries))
                 out[step]["jobs"] += 1
                 out[step]["tasks"] += sum(s.get("Number of Tasks", 0) for s in e.get("Stage Infos", []))
         elif kind == "SparkListenerJobEnd" and e["Job ID"] in started:
-            step, t0 = started.pop(e["Job ID"])
+            step, t0, site = started.pop(e["Job ID"])
             out[step]["job_ms"].append(e["Completion Time"] - t0)
+            tally = sites[step].setdefault(site, [0, 0])
+            tally[0] += 1
+            tally[1] += e["Completion Time"] - t0
         elif kind.endswith("SparkListenerSQLExecutionStart"):
+            queries[str(e.get("executionId"))] = e.get("description", "")
             step = _step_of(e["time"], windows)
             if step:
                 desc = e.get("description", "")
                 out[step]["queries"] += 1
                 out[step]["delta_listings"] += DELTA_LISTING in desc
                 out[step]["delta_snapshots"] += DELTA_SNAPSHOT in desc
-    for counts in out.values():
+    for name, counts in out.items():
         ms = counts.pop("job_ms")
         counts["job_ms_median"] = round(statistics.median(ms), 1) if ms else None
+        top = sorted(sites[name].items(), key=lambda kv: (-kv[1][1], kv[0]))[:TOP_SITES]
+        counts["sites"] = [[site, n, round(t / 1000, 1)] for site, (n, t) in top]
     return out
 
 

@@ -255,6 +255,10 @@ def print_spark_work(work: dict[str, dict]) -> None:
     for name, w in work.items():
         print(f"  {name:<10}{w['jobs']:>7}{w['tasks']:>8}{w['job_ms_median'] or 0:>17.0f}{w['queries']:>9}"
               f"{w['delta_listings']:>16}{w['delta_snapshots']:>17}")
+    print("  call sites whose jobs took longest (jobs, seconds of job time)")
+    for name, w in work.items():
+        listed = "; ".join(f"{site} ({n}, {sec:.1f})" for site, n, sec in w.get("sites", []))
+        print(f"  {name:<10}{listed}")
 
 
 def _part(kind: str, source: str, params: dict, lo: str = "", hi: str = "") -> tuple[int, int]:

@@ -8,17 +8,24 @@ import pytest
 from bench.joblog import count_and_drop, log_files, per_step
 
 
-def _job(jid: int, t0: int, t1: int, tasks: tuple[int, ...]) -> list[dict]:
-    return [{"Event": "SparkListenerJobStart", "Job ID": jid, "Submission Time": t0,
-             "Stage Infos": [{"Number of Tasks": n} for n in tasks]},
+def _job(jid: int, t0: int, t1: int, tasks: tuple[int, ...], site: str = "collect at /w/lib/csqm/io.py:7",
+         desc: str | None = None, root: int | None = None) -> list[dict]:
+    props = {"callSite.short": site} if site else {}
+    if desc:
+        props["spark.job.description"] = desc
+    if root is not None:
+        props["spark.sql.execution.root.id"] = str(root)
+    return [{"Event": "SparkListenerJobStart", "Job ID": jid, "Submission Time": t0, "Properties": props,
+             "Stage Infos": [{"Number of Tasks": n, "Stage Name": f"stage of job {jid}"} for n in tasks]},
             {"Event": "SparkListenerJobEnd", "Job ID": jid, "Completion Time": t1}]
 
 
-def _query(t: int, desc: str) -> dict:
+def _query(t: int, desc: str, eid: int = 0) -> dict:
     return {"Event": "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart", "time": t,
-            "description": desc}
+            "description": desc, "executionId": eid}
 
 
+ASYNC = "$anonfun$withThreadLocalCaptured$1 at CompletableFuture.java:1768"
 EVENTS = [
     {"Event": "SparkListenerApplicationStart", "Timestamp": 500},
     *_job(0, 1_000, 1_100, (4, 1)),               # ingest
@@ -26,6 +33,11 @@ EVENTS = [
     *_job(1, 1_900, 2_200, (2,)),                 # ingest, ends inside silver's window: still ingest's
     _query(2_100, "Delta: Compute snapshot for version: 3"),
     *_job(2, 2_500, 2_540, (8,)),                 # silver
+    *_job(4, 2_550, 2_570, (1,), site="", desc="Delta: Filtering files for query"),  # Delta's own: its description
+    *_job(5, 2_580, 2_590, (1,), site=""),        # neither: the first stage's name
+    *_job(6, 2_700, 2_760, (2,)),                 # silver, same site as job 2
+    _query(2_800, "collect at /w/lib/csqm/pipeline/gold.py:9", eid=7),
+    *_job(7, 2_810, 2_890, (3,), site=ASYNC, root=7),  # an adaptive stage: counted for the query's action
     _query(2_600, "save at NativeMethodAccessorImpl.java:0"),
     *_job(3, 9_000, 9_010, (1,)),                 # after every window: no step's
 ]
@@ -36,11 +48,14 @@ def test_jobs_tasks_and_queries_are_counted_in_the_step_they_start_in():
     got = per_step(EVENTS, WINDOWS)
     assert got == {
         "ingest": {"jobs": 2, "tasks": 7, "queries": 1, "delta_listings": 1, "delta_snapshots": 0,
-                   "job_ms_median": 200.0},
-        "silver": {"jobs": 1, "tasks": 8, "queries": 2, "delta_listings": 0, "delta_snapshots": 1,
-                   "job_ms_median": 40.0},
+                   "job_ms_median": 200.0, "sites": [["collect at io.py:7", 2, 0.4]]},
+        "silver": {"jobs": 5, "tasks": 15, "queries": 3, "delta_listings": 0, "delta_snapshots": 1,
+                   "job_ms_median": 40.0, "sites": [["collect at io.py:7", 2, 0.1],
+                                                    ["collect at gold.py:9", 1, 0.1],
+                                                    ["Delta: Filtering files for query", 1, 0.0],
+                                                    ["stage of job 5", 1, 0.0]]},
         "gold": {"jobs": 0, "tasks": 0, "queries": 0, "delta_listings": 0, "delta_snapshots": 0,
-                 "job_ms_median": None},
+                 "job_ms_median": None, "sites": []},
     }
 
 
