@@ -57,3 +57,17 @@ def test_a_commit_whose_log_file_is_gone_is_left_out(spark, lake):
 def test_the_latest_version_of_a_missing_table_is_an_error_that_names_it(spark, lake):
     with pytest.raises(ValueError, match=f"{T}: no Delta table at .*{T}"):
         io.latest_version(spark, lake, T)
+
+
+def test_a_lake_named_by_uri_is_read_through_hadoop_alike(spark, lake, tmp_path):
+    """A cluster's lake is a URI (hdfs://, s3a://): its log is listed and read through Hadoop's FileSystem. The same
+    files named by a file:// URI must give what the local reads give."""
+    io.append(spark.createDataFrame([("20130101", 1)], "day_id STRING, n INT"), lake, T, {"run_id": "r", "job": "j"})
+    io.delete_rows(spark, lake, T, "n = 1")
+    by_uri = replace(lake, env=replace(lake.env, lake_root=tmp_path.as_uri()))
+    assert io.table_path(by_uri, T).startswith("file:///")
+    assert io.latest_version(spark, by_uri, T) == io.latest_version(spark, lake, T) == 1
+    assert io.commit_actions(spark, by_uri, T, 0) == io.commit_actions(spark, lake, T, 0)
+    assert io.commits_after(spark, by_uri, T, -1) == io.commits_after(spark, lake, T, -1)
+    assert io.commit_actions(spark, by_uri, T, 2) is None
+    assert io.latest_versions(spark, by_uri, ["gld_no_such_table"]) == {}
