@@ -60,14 +60,16 @@ def test_the_latest_version_of_a_missing_table_is_an_error_that_names_it(spark, 
 
 
 def test_a_lake_named_by_uri_is_read_through_hadoop_alike(spark, lake, tmp_path):
-    """A cluster's lake is a URI (hdfs://, s3a://): its log is listed and read through Hadoop's FileSystem. The same
-    files named by a file:// URI must give what the local reads give."""
-    io.append(spark.createDataFrame([("20130101", 1)], "day_id STRING, n INT"), lake, T, {"run_id": "r", "job": "j"})
-    io.delete_rows(spark, lake, T, "n = 1")
+    """A cluster's lake is a URI (the cluster profile's hdfs:///...): its tables are created under it, and its log is
+    listed and read through Hadoop's FileSystem. The same files named by a file:// URI give what local reads give."""
     by_uri = replace(lake, env=replace(lake.env, lake_root=tmp_path.as_uri()))
     assert io.table_path(by_uri, T).startswith("file:///")
-    assert io.latest_version(spark, by_uri, T) == io.latest_version(spark, lake, T) == 1
-    assert io.commit_actions(spark, by_uri, T, 0) == io.commit_actions(spark, lake, T, 0)
-    assert io.commits_after(spark, by_uri, T, -1) == io.commits_after(spark, lake, T, -1)
-    assert io.commit_actions(spark, by_uri, T, 2) is None
+    io.ensure_table(spark, by_uri, T, StructType.fromDDL("day_id STRING, n INT"), ["day_id"])  # not ambiguous
+    io.append(spark.createDataFrame([("20130101", 1)], "day_id STRING, n INT"), lake, T, {"run_id": "r", "job": "j"})
+    io.delete_rows(spark, lake, T, "n = 1")
+    assert io.latest_version(spark, by_uri, T) == io.latest_version(spark, lake, T) == 2
+    assert [io.commit_actions(spark, by_uri, T, v) for v in range(3)] == \
+        [io.commit_actions(spark, lake, T, v) for v in range(3)]
+    assert [c["operation"] for c in io.commits_after(spark, by_uri, T, -1)] == ["CREATE TABLE", "WRITE", "DELETE"]
+    assert io.commit_actions(spark, by_uri, T, 3) is None
     assert io.latest_versions(spark, by_uri, ["gld_no_such_table"]) == {}

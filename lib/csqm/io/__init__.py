@@ -56,7 +56,9 @@ def ensure_table(spark: SparkSession, cfg: Config, table: str, schema: StructTyp
     if path in _KNOWN_TABLES or table_exists(spark, cfg, table):
         _KNOWN_TABLES.add(path)
         return
-    builder = DeltaTable.createIfNotExists(spark).location(table_path(cfg, table)).addColumns(schema)
+    if "://" in path:  # Delta compares the location in Hadoop's form: hdfs:///x is hdfs:/x to it, an ambiguous path
+        path = spark._jvm.org.apache.hadoop.fs.Path(path).toString()
+    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if partition_cols:
         builder = builder.partitionedBy(*partition_cols)
     for k, v in cfg.retention.properties(layer_of(table)).items():
