@@ -103,10 +103,9 @@ def per_step(events: Iterable[dict], windows: Mapping[str, tuple[float, float]])
             tally[0] += 1
             tally[1] += e["Completion Time"] - t0
         elif kind.endswith("SparkListenerSQLExecutionStart"):
-            queries[str(e.get("executionId"))] = e.get("description", "")
+            desc = queries[str(e.get("executionId"))] = e.get("description", "")
             step = _step_of(e["time"], windows)
             if step:
-                desc = e.get("description", "")
                 out[step]["queries"] += 1
                 out[step]["delta_listings"] += DELTA_LISTING in desc
                 out[step]["delta_snapshots"] += DELTA_SNAPSHOT in desc

@@ -283,12 +283,17 @@ def _log_dir(cfg: Config, table: str) -> str:
     return f"{table_path(cfg, table)}/_delta_log"
 
 
+def _hadoop(spark: SparkSession, uri: str):
+    """The Hadoop FileSystem and Path of a lake URI (a cluster's hdfs:// or s3a:// lake)."""
+    hp = spark._jvm.org.apache.hadoop.fs.Path(uri)
+    return hp.getFileSystem(spark._jsc.hadoopConfiguration()), hp
+
+
 def _list_names(spark: SparkSession, folder: str) -> list[str]:
     """Names in a folder of the lake ([] when it does not exist): os for a local lake, Hadoop FS for a cluster's."""
     if "://" not in folder:
         return os.listdir(folder) if os.path.isdir(folder) else []
-    hp = spark._jvm.org.apache.hadoop.fs.Path(folder)
-    fs = hp.getFileSystem(spark._jsc.hadoopConfiguration())
+    fs, hp = _hadoop(spark, folder)
     return [st.getPath().getName() for st in fs.listStatus(hp)] if fs.exists(hp) else []
 
 
@@ -296,14 +301,12 @@ def _read_text(spark: SparkSession, path: str) -> str | None:
     """A small UTF-8 file of the lake, or None when it does not exist."""
     if "://" not in path:
         return Path(path).read_text(encoding="utf-8") if os.path.isfile(path) else None
-    jvm = spark._jvm
-    hp = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hp.getFileSystem(spark._jsc.hadoopConfiguration())
+    fs, hp = _hadoop(spark, path)
     if not fs.exists(hp):
         return None
     stream = fs.open(hp)
     try:
-        return jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        return spark._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
     finally:
         stream.close()
 
