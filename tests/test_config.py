@@ -1,6 +1,7 @@
 """conf/ transcribes the contract (sources.md §4, README §4) and the loader rejects what it does not know."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -180,3 +181,18 @@ def test_salt_from_environment(conf_copy, monkeypatch):
 def test_rejects_unknown_override():
     with pytest.raises(ConfigError, match="warehouse_root"):
         load_config(overrides={"warehouse_root": "/tmp/x"})
+
+
+@pytest.mark.parametrize(("given", "resolved"), [
+    ("file:/data/lake", "file:///data/lake"), ("hdfs:/warehouse/lake", "hdfs:///warehouse/lake"),
+    ("file:///data/lake", "file:///data/lake"), ("s3a://bucket/lake", "s3a://bucket/lake"),
+    ("/data/lake", "/data/lake"),
+])
+def test_lake_root_uri_forms(given, resolved):
+    """Hadoop's short URI form is a URI, not a folder named 'file:' under the project."""
+    assert load_config(overrides={"lake_root": given}).env.lake_root == resolved
+
+
+def test_relative_lake_root_is_under_the_project():
+    got = load_config(overrides={"lake_root": "some/lake"}).env.lake_root
+    assert os.path.isabs(got) and got.endswith("/some/lake") and "file:" not in got

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,8 +226,13 @@ class Config:
             raise ConfigError(f"unknown interface {ifcode!r}; known: {', '.join(self.interfaces)}") from None
 
 
+_SHORT_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/(?!/)")
+
+
 def _resolve_path(p: str, base: Path) -> str:
-    """Relative local paths are taken from the project root; URIs (hdfs://, s3a://) stay as they are."""
+    """Relative local paths are taken from the project root; URIs (hdfs://, s3a://) stay as they are, and one in
+    Hadoop's short form (file:/x, hdfs:/x) is written scheme:///x, the form the lake code tells URIs by."""
+    p = _SHORT_URI.sub(r"\1:///", p)
     if "://" in p or os.path.isabs(p):
         return p
     return str((base / p).resolve())
