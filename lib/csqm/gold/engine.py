@@ -54,11 +54,15 @@ class _Agg:
     cond: Column
     value: str | None = None
 
+    def contribution(self) -> Column:
+        """What a source row adds to the aggregate: NULL when it is not in the set."""
+        return F.when(self.cond, F.lit(1) if self.how == "count" else F.expr(self.value))
+
+    def over(self, c: Column) -> Column:
+        return {"count": F.count, "sum": F.sum, "dcnt": F.count_distinct, "max": F.max}[self.how](c).alias(self.out)
+
     def column(self) -> Column:
-        if self.how == "count":
-            return F.count(F.when(self.cond, F.lit(1))).alias(self.out)
-        v = F.when(self.cond, F.expr(self.value))
-        return {"sum": F.sum, "dcnt": F.count_distinct, "max": F.max}[self.how](v).alias(self.out)
+        return self.over(self.contribution())
 
 
 def _set_aggs(m: Metric) -> list[tuple[_Agg, str | None]]:
@@ -132,7 +136,9 @@ def _group_key(m: Metric) -> tuple:
 
 
 def _aggregate(t: GoldTable, sources: Mapping[str, DataFrame], w: Window) -> DataFrame | None:
-    """All set-based metrics, one aggregation per (source, date basis, MTD, backlog) group, joined on the grain."""
+    """All set-based metrics on the grain: the rows of every (source, date basis, backlog) group, each with its own
+    filter and partition, go through ONE aggregation (one shuffle, where a join of per-group aggregates took one per
+    group and per join); a month-to-date group is aggregated on its own and joined to it."""
     keys = list(t.grain[1:])
     groups: dict[tuple, list[tuple[_Agg, str]]] = {}
     for m in t.metrics:
@@ -141,6 +147,8 @@ def _aggregate(t: GoldTable, sources: Mapping[str, DataFrame], w: Window) -> Dat
             if m.mtd and any(a.how == "dcnt" for a, _ in aggs):
                 raise ValueError(f"{t.name}.{m.code}: a distinct count cannot be month-to-date")
             groups.setdefault(_group_key(m), []).extend(aggs)
+    plain: list[DataFrame] = []
+    plain_aggs: list[_Agg] = []
     frames = []
     for (source, date, mtd, backlog), aggs in groups.items():
         m = next(x for x in t.metrics if _group_key(x) == (source, date, mtd, backlog))
@@ -155,7 +163,12 @@ def _aggregate(t: GoldTable, sources: Mapping[str, DataFrame], w: Window) -> Dat
         if mtd:
             frames.append(_mtd(t, df, [a for a, _ in aggs], w, keys))
         else:
-            frames.append(df.where(F.col(P).isin(list(w.parts))).groupBy(*keys, P).agg(*[a.column() for a, _ in aggs]))
+            plain.append(df.where(F.col(P).isin(list(w.parts)))
+                         .select(*keys, P, *[a.contribution().alias(a.out) for a, _ in aggs]))
+            plain_aggs.extend(a for a, _ in aggs)
+    if plain:  # a column of another group's aggregate is NULL on a row: no aggregate counts it
+        rows = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), plain)
+        frames.insert(0, rows.groupBy(*keys, P).agg(*[a.over(F.col(a.out)) for a in plain_aggs]))
     if not frames:
         return None
     return reduce(lambda a, b: a.join(b, [*keys, P], "full"), frames)
