@@ -278,6 +278,15 @@ def test_retention_baseline_churn_ytd_and_renewal(gold, gold_rows, silver_df, ca
     assert {r.month_id for r in base.select("month_id").distinct().collect()} == {"201302"}
 
 
+def test_retention_groups_are_aggregated_together(gold, silver_df):
+    """BASE, PREV and YTD (three metric groups) go through one aggregation on the grain: no full join of per-group
+    aggregates (one shuffle each and one per join before)."""
+    subs = silver_df("slv_subscriber_m", [_sub("i1", "201212", "BB", "POST", "PUB", "NORMAL", "1.00", 1),
+                                          _sub("i1", "201301", "BB", "POST", "PUB", "NORMAL", "1.00", 1)])
+    plan = gold("gld_retention_m", {"slv_subscriber_m": subs}, ["201301"])._jdf.queryExecution().optimizedPlan()
+    assert "FullOuter" not in plan.toString()
+
+
 def _sort_merge_joins(spark, src: dict) -> dict[str, int]:
     """Sort-merge joins in each population's plan, with nothing broadcast unless the code says so."""
     from csqm.io import spark_conf
