@@ -150,13 +150,29 @@ def test_gold_broadcast_months_from_profile_and_strict(conf_copy):
 def test_stats_columns_per_layer_and_strict(conf_copy):
     r = load_config(conf_copy).retention
     assert r.properties("bronze")["delta.dataSkippingNumIndexedCols"] == "0"
-    assert "delta.dataSkippingNumIndexedCols" not in r.properties("silver")  # Delta's default there
-    _edit(conf_copy / "retention.yaml", lambda d: d["layers"]["silver"].update(stats_columns=5))
-    assert load_config(conf_copy).retention.properties("silver")["delta.dataSkippingNumIndexedCols"] == "5"
+    assert "delta.dataSkippingNumIndexedCols" not in r.properties("gold")  # Delta's default there
+    _edit(conf_copy / "retention.yaml", lambda d: d["layers"]["gold"].update(stats_columns=5))
+    assert load_config(conf_copy).retention.properties("gold")["delta.dataSkippingNumIndexedCols"] == "5"
     for bad in (-1, "all", 2.5):
         _edit(conf_copy / "retention.yaml", lambda d, b=bad: d["layers"]["gold"].update(stats_columns=b))
         with pytest.raises(ConfigError, match=r"retention.yaml:layers.gold.stats_columns = .*0 or more"):
             load_config(conf_copy)
+
+
+def test_silver_statistics_only_on_business_day_columns_and_strict(conf_copy):
+    r = load_config(conf_copy).retention
+    cols = ["ticket_id", "accept_day_id", "close_day_id", "ref_month_id", "close_time", "city_code"]
+    assert r.properties("silver", cols)["delta.dataSkippingStatsColumns"] == "accept_day_id,close_day_id,ref_month_id"
+    assert r.properties("silver", ["prod_inst_id", "acc_nbr_hash"])["delta.dataSkippingStatsColumns"] == ""
+    assert "delta.dataSkippingStatsColumns" not in r.properties("bronze", cols)
+    for bad in ("*day_id", [], [""], [3]):
+        _edit(conf_copy / "retention.yaml", lambda d, b=bad: d["layers"]["gold"].update(stats_on=b))
+        with pytest.raises(ConfigError, match=r"retention.yaml:layers.gold.stats_on = .*column name patterns"):
+            load_config(conf_copy)
+    _edit(conf_copy / "retention.yaml", lambda d: (d["layers"]["gold"].pop("stats_on"),
+                                                   d["layers"]["bronze"].update(stats_on=["*day_id"])))
+    with pytest.raises(ConfigError, match=r"layers.bronze: stats_columns and stats_on exclude each other"):
+        load_config(conf_copy)
 
 
 def test_rejects_unknown_field_key(conf_copy):

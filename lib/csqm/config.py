@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -170,8 +171,10 @@ class LayerPolicy:
     deleted_file_retention_days: int
     time_travel_days: int
     stats_columns: int | None = None  # columns with per-file min/max statistics; None: Delta's default
+    stats_on: tuple[str, ...] = ()     # or: only the columns matching these patterns (fnmatch) have statistics
 
-    def properties(self, layer: str, checkpoint_interval: int) -> dict[str, str]:
+    def properties(self, layer: str, checkpoint_interval: int, columns: Sequence[str] = ()) -> dict[str, str]:
+        """The layer's Delta properties for a table whose non-partition columns are `columns`."""
         props = {
             "delta.logRetentionDuration": f"interval {self.log_retention_days} days",
             "delta.deletedFileRetentionDuration": f"interval {self.deleted_file_retention_days} days",
@@ -182,6 +185,9 @@ class LayerPolicy:
         }
         if self.stats_columns is not None:
             props["delta.dataSkippingNumIndexedCols"] = str(self.stats_columns)
+        if self.stats_on:
+            props["delta.dataSkippingStatsColumns"] = ",".join(
+                c for c in columns if any(fnmatchcase(c, p) for p in self.stats_on))
         return props
 
 
@@ -196,8 +202,8 @@ class Retention:
     backup_monthly_keep: int
     high_value_yuan: float
 
-    def properties(self, layer: str) -> dict[str, str]:
-        return self.layers[layer].properties(layer, self.checkpoint_interval)
+    def properties(self, layer: str, columns: Sequence[str] = ()) -> dict[str, str]:
+        return self.layers[layer].properties(layer, self.checkpoint_interval, columns)
 
 
 @dataclass(frozen=True)
@@ -365,13 +371,17 @@ def _load_retention(conf_dir: Path) -> Retention:
         if name not in LAYERS:
             raise ConfigError(f"{w}:layers.{name}: unknown key")
         v = _take(v, f"{w}:layers.{name}", ("log_retention_days", "deleted_file_retention_days", "time_travel_days"),
-                  ("stats_columns",))
-        stats = v.get("stats_columns")
+                  ("stats_columns", "stats_on"))
+        stats, on = v.get("stats_columns"), v.get("stats_on")
         if stats is not None and (type(stats) is not int or stats < 0):
             raise ConfigError(f"{w}:layers.{name}.stats_columns = {stats!r}: must be a whole number of columns, "
                               "0 or more")
+        if on is not None and (not isinstance(on, list) or not on or not all(isinstance(x, str) and x for x in on)):
+            raise ConfigError(f"{w}:layers.{name}.stats_on = {on!r}: must be a list of column name patterns")
+        if on is not None and stats is not None:
+            raise ConfigError(f"{w}:layers.{name}: stats_columns and stats_on exclude each other")
         layers[name] = LayerPolicy(int(v["log_retention_days"]), int(v["deleted_file_retention_days"]),
-                                   int(v["time_travel_days"]), stats)
+                                   int(v["time_travel_days"]), stats, tuple(on or ()))
     online = _take(d["online_months"], f"{w}:online_months", ONLINE_KEYS)
     backup = _take(d["backup"], f"{w}:backup", ("daily_keep", "monthly_keep"))
     return Retention(int(d["checkpoint_interval"]), layers, {k: int(v) for k, v in online.items()},

@@ -24,8 +24,8 @@ from csqm.timetravel import compare_versions, read_as_of
 TABLES = {  # table: (DDL, partition columns, rows)
     "brz_flt_ticket": ("ticket_id STRING, n INT, day_id STRING", ["day_id"],
                        [("T1", 1, "20121115"), ("T2", 2, "20130105"), ("T3", None, "20130105")]),
-    "slv_fault_d": ("ticket_id STRING, city_code STRING, dur DOUBLE, day_id STRING", ["day_id"],
-                    [("T1", "0531", 1.5, "20121130"), ("T2", "0532", None, "20121201")]),
+    "slv_fault_d": ("ticket_id STRING, city_code STRING, close_day_id STRING, dur DOUBLE, day_id STRING", ["day_id"],
+                    [("T1", "0531", "20121130", 1.5, "20121130"), ("T2", "0532", None, None, "20121201")]),
     "gld_fault_m": ("month_id STRING, city_code STRING, cnt BIGINT, rate DECIMAL(10,4)", ["month_id"],
                     [("201012", "0531", 5, "0.5000"), ("201301", "0531", 7, "0.7500"), ("201301", "0532", 1, None)]),
     "ops_batch_log": ("batch_id STRING, rows_by MAP<STRING,BIGINT>, data_date STRING", ["data_date"],
@@ -98,11 +98,15 @@ def _file_stats(lake, table) -> list[dict]:
     return [json.loads(a["add"]["stats"]) for a in actions if "add" in a]
 
 
-def test_bronze_files_keep_row_counts_without_column_statistics(lake):
-    bronze, gold = _file_stats(lake, "brz_flt_ticket"), _file_stats(lake, "gld_fault_m")
+def test_file_statistics_per_layer(lake):
+    """Bronze keeps row counts only, silver min/max only on its business-day columns, gold Delta's default."""
+    bronze, silver, gold = (_file_stats(lake, t) for t in ("brz_flt_ticket", "slv_fault_d", "gld_fault_m"))
     assert sum(s["numRecords"] for s in bronze) == 3
     assert all(not s.get("minValues") and not s.get("maxValues") for s in bronze)
-    assert all(s["minValues"] for s in gold)  # other layers keep Delta's default statistics
+    assert sum(s["numRecords"] for s in silver) == 2
+    assert sorted(json.dumps([s.get("minValues"), s["nullCount"]]) for s in silver) == [
+        '[{"close_day_id": "20121130"}, {"close_day_id": 0}]', '[{}, {"close_day_id": 1}]']
+    assert all(set(s["minValues"]) == {"city_code", "cnt", "rate"} for s in gold)
 
 
 # ------------------------------------------------------------------ backup
@@ -208,8 +212,8 @@ def _clear_delta_cache(spark) -> None:
 def test_time_travel_inside_window_works_outside_fails(spark, tmp_roots):
     t = "slv_fault_d"
     _make(spark, tmp_roots, t, None)  # v0 create, v1 two rows
-    io.append(_df(spark, t, [("T3", "0533", 2.0, "20130101")]), tmp_roots, t)  # v2
-    io.append(_df(spark, t, [("T4", "0534", 3.0, "20130102")]), tmp_roots, t)  # v3
+    io.append(_df(spark, t, [("T3", "0533", "20130101", 2.0, "20130101")]), tmp_roots, t)  # v2
+    io.append(_df(spark, t, [("T4", "0534", "20130102", 3.0, "20130102")]), tmp_roots, t)  # v3
     path = io.table_path(tmp_roots, t)
     for v, days in ((0, 21), (1, 20), (2, 3)):
         _backdate(path, v, days)

@@ -61,7 +61,8 @@ def ensure_table(spark: SparkSession, cfg: Config, table: str, schema: StructTyp
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if partition_cols:
         builder = builder.partitionedBy(*partition_cols)
-    for k, v in cfg.retention.properties(layer_of(table)).items():
+    columns = [f.name for f in schema.fields if f.name not in partition_cols]
+    for k, v in cfg.retention.properties(layer_of(table), columns).items():
         builder = builder.property(k, v)
     with commit_metadata(spark, meta):
         builder.execute()

@@ -2,7 +2,7 @@
 its layer's properties; a drifted table is reported and repaired."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
@@ -37,8 +37,9 @@ def check_windows(cfg: Config) -> None:
         raise ConfigError(f"{w}:backup: daily_keep and monthly_keep must be at least 1")
 
 
-def expected(cfg: Config, table: str) -> dict[str, str]:
-    return cfg.retention.properties(io.layer_of(table))
+def expected(cfg: Config, table: str, columns: Sequence[str] = ()) -> dict[str, str]:
+    """The layer's properties for the table (`columns`: its non-partition columns, which per-column ones name)."""
+    return cfg.retention.properties(io.layer_of(table), columns)
 
 
 def actual(spark: SparkSession, cfg: Config, table: str) -> dict[str, str]:
@@ -47,15 +48,24 @@ def actual(spark: SparkSession, cfg: Config, table: str) -> dict[str, str]:
     return dict(row[0] or {})
 
 
+def columns(spark: SparkSession, cfg: Config, table: str) -> list[str]:
+    """The table's non-partition columns, in schema order."""
+    dt = DeltaTable.forPath(spark, io.table_path(cfg, table))
+    parts = set(dt.detail().select("partitionColumns").first()[0] or [])
+    return [c for c in dt.toDF().columns if c not in parts]
+
+
 def drift(spark: SparkSession, cfg: Config, table: str) -> dict[str, tuple[str | None, str]]:
     """key -> (actual, expected) for every §4 property that differs."""
     have = actual(spark, cfg, table)
-    return {k: (have.get(k), v) for k, v in expected(cfg, table).items() if have.get(k) != v}
+    want = expected(cfg, table, columns(spark, cfg, table))
+    return {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
 
 
 def repair(spark: SparkSession, cfg: Config, table: str, meta: Mapping[str, str] | None) -> None:
     """ALTER TABLE SET TBLPROPERTIES to the layer's values (one commit)."""
-    props = ", ".join(f"'{k}' = '{v}'" for k, v in expected(cfg, table).items())
+    want = expected(cfg, table, columns(spark, cfg, table))
+    props = ", ".join(f"'{k}' = '{v}'" for k, v in want.items())
     with io.commit_metadata(spark, meta):
         spark.sql(f"ALTER TABLE delta.`{io.table_path(cfg, table)}` SET TBLPROPERTIES ({props})")
 
