@@ -79,8 +79,9 @@ def key_unique(s: Scope, rule: Rule, keys: Mapping[str, Sequence[str]]) -> DataF
     """Keys of the scoped partitions that occur more than once in the WHOLE table (silver.md §0.1).
 
     When the partition column is part of the key (the monthly tables), every row of a key sits in the key's own
-    partition, so the scoped partitions are the whole of what can hold a duplicate and the rest of the table is not
-    read; otherwise the key columns of every partition are."""
+    partition, so the scoped partitions are the whole of what can hold a duplicate, the rest of the table is not
+    read and a duplicate key names its partition itself (no join back to the scoped rows, which at a month end are
+    millions); otherwise the key columns of every partition are."""
     out = []
     for table in s.tables(rule.layers):
         if table not in keys:
@@ -90,8 +91,9 @@ def key_unique(s: Scope, rule: Rule, keys: Mapping[str, Sequence[str]]) -> DataF
         holding = touched if p in key else io.read(s.spark, s.cfg, table).join(
             touched.select(*key).distinct(), key, "left_semi")
         counts = holding.groupBy(*key).count().where("count > 1")
-        bad = (touched.join(counts, key).groupBy(F.col(p).alias("partition"))
-               .agg(F.count_distinct(*key).alias("bad"), F.lit(0).cast("bigint").alias("total"),
+        dup_keys = counts if p in key else touched.join(counts, key).select(p, *key).distinct()
+        bad = (dup_keys.groupBy(F.col(p).alias("partition"))
+               .agg(F.count(F.lit(1)).alias("bad"), F.lit(0).cast("bigint").alias("total"),
                     F.min(_key(key)).alias("sample")))
         out.append(per_partition(s, table, bad, "duplicate keys"))
     return union(s.spark, out)
