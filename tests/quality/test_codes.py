@@ -25,3 +25,20 @@ def test_repeated_bad_values_are_each_counted(spark, cfg, tmp_path):
     rule = Rule("DQ03", "codes", "ERROR", "codes", ("silver",))
     got = [(r.partition, r.passed, r.observed, r.detail) for r in checks.codes(s, rule).collect()]
     assert got == [("20130105", False, "3 values not in dim_code/dim_city", "e.g. city_code=0599")]
+
+
+def test_repeated_bad_counties_are_each_counted(spark, cfg, tmp_path):
+    from csqm.manual.seed import seed_reference
+
+    c = replace(cfg, env=replace(cfg.env, lake_root=str(tmp_path / "lake")))
+    seed_reference(spark, c, audit.Run("seed", {}, None))
+    rows = [("S1", "0531", "370102", "201301"), ("S2", "0531", "999999", "201301"),   # good: prefix 3701; unknown
+            ("S3", "0531", "370299", "201301"), ("S4", "0531", "370299", "201301"),   # Qingdao's prefix twice: 2
+            ("S5", "0531", "37010X", "201301"), ("S6", "0531", None, "201301"),       # not 6 digits: 1; NULL: none
+            ("S7", "0531", "370299", "201212")]                                       # outside the scope
+    spark.createDataFrame(rows, "prod_inst_id STRING, city_code STRING, county_code STRING, month_id STRING").write \
+        .format("delta").partitionBy("month_id").save(io.table_path(c, "slv_subscriber_m"))
+    s = checks.Scope(spark, c, None, "201301", {"slv_subscriber_m": ["201301"]})
+    rule = Rule("DQ03", "codes", "ERROR", "codes", ("silver",))
+    got = [(r.partition, r.passed, r.observed, r.detail) for r in checks.codes(s, rule).collect()]
+    assert got == [("201301", False, "3 values not in dim_code/dim_city", "e.g. county_code=37010X under city 0531")]
