@@ -42,29 +42,28 @@ def expected(cfg: Config, table: str, columns: Sequence[str] = ()) -> dict[str, 
     return cfg.retention.properties(io.layer_of(table), columns)
 
 
+def _state(spark: SparkSession, cfg: Config, table: str) -> tuple[dict[str, str], list[str]]:
+    """The table's current properties and its non-partition columns (one DESCRIBE DETAIL)."""
+    dt = DeltaTable.forPath(spark, io.table_path(cfg, table))
+    row = dt.detail().select("properties", "partitionColumns").first()
+    parts = set(row[1] or [])
+    return dict(row[0] or {}), [c for c in dt.toDF().columns if c not in parts]
+
+
 def actual(spark: SparkSession, cfg: Config, table: str) -> dict[str, str]:
     """The table's current properties (DESCRIBE DETAIL)."""
-    row = DeltaTable.forPath(spark, io.table_path(cfg, table)).detail().select("properties").first()
-    return dict(row[0] or {})
-
-
-def columns(spark: SparkSession, cfg: Config, table: str) -> list[str]:
-    """The table's non-partition columns, in schema order."""
-    dt = DeltaTable.forPath(spark, io.table_path(cfg, table))
-    parts = set(dt.detail().select("partitionColumns").first()[0] or [])
-    return [c for c in dt.toDF().columns if c not in parts]
+    return _state(spark, cfg, table)[0]
 
 
 def drift(spark: SparkSession, cfg: Config, table: str) -> dict[str, tuple[str | None, str]]:
     """key -> (actual, expected) for every §4 property that differs."""
-    have = actual(spark, cfg, table)
-    want = expected(cfg, table, columns(spark, cfg, table))
-    return {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
+    have, cols = _state(spark, cfg, table)
+    return {k: (have.get(k), v) for k, v in expected(cfg, table, cols).items() if have.get(k) != v}
 
 
 def repair(spark: SparkSession, cfg: Config, table: str, meta: Mapping[str, str] | None) -> None:
     """ALTER TABLE SET TBLPROPERTIES to the layer's values (one commit)."""
-    want = expected(cfg, table, columns(spark, cfg, table))
+    want = expected(cfg, table, _state(spark, cfg, table)[1])
     props = ", ".join(f"'{k}' = '{v}'" for k, v in want.items())
     with io.commit_metadata(spark, meta):
         spark.sql(f"ALTER TABLE delta.`{io.table_path(cfg, table)}` SET TBLPROPERTIES ({props})")
