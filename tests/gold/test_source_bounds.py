@@ -17,14 +17,13 @@ def _delta(spark, tmp_path, name: str, df, stats: str):
     return spark.read.format("delta").load(path)
 
 
-def _run(df, column: str) -> tuple[list, list[int]]:
-    """Run df once: its rows, and the files read by each scan that filters on `column` (a scan's file count is set
-    once per plan: a second run of the same DataFrame reports 0)."""
+def _run(df) -> tuple[list, list[int]]:
+    """Run df once: its rows, and the files each file scan read, sorted (the other sources are literal frames; a
+    scan's file count is set once per plan: a second run of the same DataFrame reports 0)."""
     rows = df.collect()
     leaves = df._jdf.queryExecution().executedPlan().collectLeaves()
     scans = [leaves.apply(i) for i in range(leaves.size())]
-    return rows, [s.metrics().apply("numFiles").value() for s in scans
-                  if s.metrics().contains("numFiles") and column in s.toString()]
+    return rows, sorted(s.metrics().apply("numFiles").value() for s in scans if s.metrics().contains("numFiles"))
 
 
 @pytest.fixture()
@@ -39,9 +38,9 @@ def steps(spark, silver_df, tmp_path):
 
 def test_steps_done_in_a_month_read_only_that_months_file(gold, steps):
     got = gold("gld_provision_step_m", {"slv_provision_step_d": steps}, ["201301"], backlog_from="201301")
-    rows, read = _run(got, "end_day_id")
+    rows, read = _run(got)
     assert [(r.month_id, r.step_done_cnt) for r in rows] == [("201301", 1)]
-    assert read == [1]                             # of 2: December's file is skipped
+    assert read == [1, 1, 2]   # started (day_id), done (end_day_id): one file of two; the month-end backlog: both
 
 
 def test_satisfaction_reads_only_the_months_finished_complaints(gold, silver_df, spark, tmp_path):
@@ -51,7 +50,25 @@ def test_satisfaction_reads_only_the_months_finished_complaints(gold, silver_df,
     empty = {t: silver_df(t, []) for t in ("slv_provision_order_d", "slv_fault_event_d", "slv_contact_event_d",
                                            "slv_echannel_contact_d", "slv_newuser_sms_callback_d")}
     got = gold("gld_satisfaction_m", {**empty, "slv_complaint_event_d": sheets}, ["201301"])
-    rows, read = _run(got, "finish_day_id")
+    rows, read = _run(got)
     assert [(r.month_id, r.csat_den) for r in rows if r.touchpoint == "CMPL"] == [("201301", 1)]
     assert read and set(read) == {1}                # every scan of the sheets skips December's file
 
+
+
+def test_process_control_reads_only_the_months_started_and_done_complaints(gold, silver_df, spark, tmp_path):
+    """Started and done in a month are tested on the complaint's day_id and finish_day_id (the days of its accept and
+    finish times): December's file is skipped by both; the month-end backlog still reads every file."""
+    sheet = {**SHEET, "proc_limit_hours": "48.00", "is_finished": 1, "net_proc_sec": 3600, "is_timely_proc": 1}
+    sheets = _delta(spark, tmp_path, "pc_sheets", silver_df("slv_complaint_event_d", [
+        {**sheet, "sheet_id": "c1", "accept_time": "2012-12-05 09:00:00", "day_id": "20121205",
+         "finish_time": "2012-12-05 10:00:00", "finish_day_id": "20121205"},
+        {**sheet, "sheet_id": "c2", "accept_time": "2013-01-05 09:00:00", "day_id": "20130105",
+         "finish_time": "2013-01-05 10:00:00", "finish_day_id": "20130105"}]), "finish_day_id")
+    empty = {t: silver_df(t, []) for t in ("slv_fault_event_d", "slv_provision_order_d", "slv_proactive_task_d",
+                                           "slv_appeal_event_m", "slv_escalation_event_m")}
+    got = gold("gld_process_control_m", {**empty, "slv_complaint_event_d": sheets}, ["201301"],
+               backlog_from="201212")
+    rows, read = _run(got)
+    assert [(r.process_type, r.pc_arrive_cnt, r.pc_done_cnt) for r in rows] == [("CMPL", 1, 1)]
+    assert sorted(read) == [1, 1, 2]            # started, done: one file of two; the backlog: both
