@@ -34,10 +34,15 @@ def is_month_col(col: str) -> bool:
     return col.endswith("month_id")
 
 
+def _by_day(t: GoldTable, date_col: str) -> bool:
+    """A monthly table dated by a day column: a row's month is the column's first six characters."""
+    return t.period == "M" and not is_month_col(date_col)
+
+
 def _src_part(t: GoldTable, date_col: str) -> Column:
     """The partition a source row falls in: its day, or its month for a monthly table."""
     c = F.col(date_col)
-    return F.substring(c, 1, 6) if t.period == "M" and not is_month_col(date_col) else c
+    return F.substring(c, 1, 6) if _by_day(t, date_col) else c
 
 
 def days_of(date_col: str, months: Sequence[str]) -> Column:
@@ -45,14 +50,6 @@ def days_of(date_col: str, months: Sequence[str]) -> Column:
     skips files by its statistics on a range, not on substring(col, 1, 6), so a month's rows are found without
     reading every file of the source's history (the exact month test stays beside it)."""
     return F.col(date_col).between(min(months) + "01", max(months) + "31")
-
-
-def _in_parts(t: GoldTable, date_col: str | None, parts: Sequence[str]) -> Column:
-    """A source row's partition is one of parts; for a day column under a monthly table, bounded by days_of too
-    (date_col None: a backlog's boundaries, not a column)."""
-    exact = F.col(P).isin(list(parts))
-    by_day = date_col is not None and t.period == "M" and not is_month_col(date_col)
-    return exact & days_of(date_col, parts) if by_day else exact
 
 
 def _cond(*sql: str | None) -> Column:
@@ -174,11 +171,13 @@ def _aggregate(t: GoldTable, sources: Mapping[str, DataFrame], w: Window) -> Dat
             df = _backlog(t, df, m, w)
         else:
             df = df.withColumn(P, _src_part(t, date))
+            if _by_day(t, date):
+                df = df.where(days_of(date, w.parts))
         df = df.where(_rows_of([f for _, f in aggs]))
         if mtd:
             frames.append(_mtd(t, df, [a for a, _ in aggs], w, keys))
         else:
-            plain.append(df.where(_in_parts(t, None if backlog is not None else date, w.parts))
+            plain.append(df.where(F.col(P).isin(list(w.parts)))
                          .select(*keys, P, *[a.contribution().alias(a.out) for a, _ in aggs]))
             plain_aggs.extend(a for a, _ in aggs)
     if plain:  # a column of another group's aggregate is NULL on a row: no aggregate counts it
@@ -202,11 +201,10 @@ def _lookup(t: GoldTable, rows: DataFrame, out: str, lk: Lookup, sources: Mappin
     """A looked-up aggregate joined on (period key, by): it never adds a row; no match = 0 (README §6). Only the
     periods the window joins to are aggregated (a month-keyed source such as slv_subscriber_m keeps 36 months)."""
     src = sources[lk.source]
-    by_month = t.period == "M" and not is_month_col(lk.date)
-    lp = F.substring(F.col(lk.date), 1, 6) if by_month else F.col(lk.date)
+    lp = _src_part(t, lk.date)
     periods = _lookup_periods(t, lk, parts)
     if periods is not None:
-        src = src.where(lp.isin(periods) & days_of(lk.date, periods) if by_month else lp.isin(periods))
+        src = src.where(lp.isin(periods) & days_of(lk.date, periods) if _by_day(t, lk.date) else lp.isin(periods))
     agg = F.sum(F.when(_cond(lk.filter), F.expr(lk.value))) if lk.value else F.count(F.when(_cond(lk.filter), 1))
     looked = src.withColumn("_lk", lp).groupBy("_lk", *lk.by).agg(agg.alias(out))
     key = F.col(P) if t.period == "D" and not is_month_col(lk.date) else F.substring(F.col(P), 1, 6)
