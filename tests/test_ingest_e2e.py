@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from csqm import audit, io
@@ -232,3 +234,20 @@ def test_in_batch_duplicates_keep_the_latest_and_are_counted(spark, tmp_roots):
     row = got.where(F.col(key) == recs[0][spec.field_names.index(key)]).select(
         "_line_no", F.date_format("update_time", "yyyyMMddHHmmss").alias("t")).collect()
     assert [tuple(r) for r in row] == [(2, recs[0][upd])]
+
+
+def test_batch_log_is_read_only_for_folders_in_landing(spark, tmp_roots):
+    """The batch log keeps 13 months, landing 90 days: an ingest reads the log's partitions of the folders it finds,
+    so with an earlier day's folder cleaned up and its log file gone, the next day still loads."""
+    from csqm.generate.bad import encode, valid_records, write_batch
+
+    cfg, spec = tmp_roots, tmp_roots.interface("HALL_QUEUE")
+    for day in ("20130105", "20130106"):
+        recs = [encode(spec, r) for r in valid_records(cfg, spec.ifcode, day, 3)]
+        write_batch(cfg.env.landing_root, spec, day, [recs])
+    assert [r.status for r in run_ingest(spark, cfg, "20130105").results] == ["LOADED"]
+    shutil.rmtree(io.landing_dir(cfg, spec.ifcode, "20130105"))
+    for f in (Path(io.table_path(cfg, "ops_batch_log")) / "data_date=20130105").glob("*.parquet"):
+        f.unlink()
+    res = run_ingest(spark, cfg, "20130106").results
+    assert [(r.data_date, r.status, r.rows_loaded) for r in res] == [("20130106", "LOADED", 3)]

@@ -67,7 +67,8 @@ def _row(run: Run, spark: SparkSession, status: str, end: dt.datetime | None, er
 def _write(spark: SparkSession, cfg: Config, row: dict, run: Run) -> None:
     io.ensure_table(spark, cfg, TABLE, StructType.fromDDL(AUDIT_DDL), ["run_day"], run.meta)
     df = spark.createDataFrame([row], StructType.fromDDL(AUDIT_DDL))
-    io.merge_upsert(df, cfg, TABLE, ["run_day", "run_id"], run.meta)
+    # the run's own partition only: a job's two writes must not read 36 months of runs (operations.md §3)
+    io.merge_upsert(df, cfg, TABLE, ["run_day", "run_id"], run.meta, target=f"t.run_day = '{row['run_day']}'")
 
 
 def start(spark: SparkSession, cfg: Config, job: str, params: Mapping[str, Any], data_date: str | None) -> Run:

@@ -179,10 +179,14 @@ def append(df: DataFrame, cfg: Config, table: str, meta: Mapping[str, str] | Non
 
 @retry_conflicts  # commit conflicts retried with bounded backoff (io/retry.py)
 def merge_upsert(df: DataFrame, cfg: Config, table: str, keys: Sequence[str],
-                 meta: Mapping[str, str] | None = None, delete_when: str | None = None) -> int:
-    """One atomic MERGE on keys: matched rows are replaced (or deleted where delete_when holds), others inserted."""
+                 meta: Mapping[str, str] | None = None, delete_when: str | None = None,
+                 target: str | None = None) -> int:
+    """One atomic MERGE on keys: matched rows are replaced (or deleted where delete_when holds), others inserted.
+
+    target: a predicate over the target's columns (alias t) that every row the source can match satisfies, e.g. its
+    partition; Delta reads only the files it admits, where a join condition alone makes it scan the whole table."""
     spark = df.sparkSession
-    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    on = " AND ".join([*([f"({target})"] if target else []), *(f"t.`{k}` <=> s.`{k}`" for k in keys)])
     m = DeltaTable.forPath(spark, table_path(cfg, table)).alias("t").merge(df.alias("s"), on)
     if delete_when:
         m = m.whenMatchedDelete(condition=delete_when)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,12 +68,16 @@ class FolderState:
     waiting_since: dt.datetime | None = None
 
 
-def _folder_states(spark: SparkSession, cfg: Config, ifcodes: Iterable[str]) -> dict[tuple[str, str], FolderState]:
-    """One small read of ops_batch_log for every folder of the interfaces in scope."""
-    if not io.table_exists(spark, cfg, BATCH_LOG):
+def _folder_states(spark: SparkSession, cfg: Config,
+                   work: Mapping[str, list[str]]) -> dict[tuple[str, str], FolderState]:
+    """One small read of ops_batch_log for the landing folders in scope (work: ifcode -> folder dates), pruned to
+    their data_date partitions: the log keeps 13 months, landing 90 days (operations.md §3)."""
+    dates = sorted({d for folders in work.values() for d in folders})
+    if not dates or not io.table_exists(spark, cfg, BATCH_LOG):
         return {}
-    codes = ", ".join(f"'{c}'" for c in ifcodes)
-    rows = (io.read(spark, cfg, BATCH_LOG, f"ifcode IN ({codes})")
+    codes = ", ".join(f"'{c}'" for c in work)
+    listed = ", ".join(f"'{d}'" for d in dates)
+    rows = (io.read(spark, cfg, BATCH_LOG, f"data_date IN ({listed}) AND ifcode IN ({codes})")
             .select("ifcode", "data_date", "status", "_batch_id", "files", "chk_sha256", "_load_ts", "detail")
             .collect())
     by_folder: dict[tuple[str, str], list] = {}
@@ -360,7 +364,7 @@ def ingest(spark: SparkSession, cfg: Config, run: audit.Run, *, date: str | None
             for f in folders:
                 log(f"  would check {code}/{f}")
         return summary
-    states = _folder_states(spark, cfg, [s.ifcode for s in specs])
+    states = _folder_states(spark, cfg, work)
     with io.commit_metadata(spark, run.meta):
         ing = Ingestor(spark, cfg, run, log)
 
