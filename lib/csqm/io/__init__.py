@@ -317,16 +317,18 @@ def _read_text(spark: SparkSession, path: str) -> str | None:
 
 
 def commits_after(spark: SparkSession, cfg: Config, table: str, version: int) -> list[dict]:
-    """The commits of a table after `version`, oldest first: version, operation and the job of its userMetadata
-    (None when untagged). Read from the log files; commits log retention has removed are left out."""
+    """The commits of a table after `version`, oldest first: version, operation, its write mode and the job and run_id
+    of its userMetadata (None when absent). Read from the log files; commits log retention has removed are left out."""
     out = []
     for v in range(version + 1, latest_versions(spark, cfg, [table]).get(table, -1) + 1):
         info = commit_info(spark, cfg, table, v)
         if not info:
             continue
         try:
-            job = json.loads(info["userMetadata"]).get("job") if info.get("userMetadata") else None
-        except (ValueError, AttributeError):
-            job = None
-        out.append({"version": v, "operation": info.get("operation"), "job": job})
+            meta = json.loads(info["userMetadata"]) if info.get("userMetadata") else {}
+        except ValueError:
+            meta = {}
+        meta = meta if isinstance(meta, dict) else {}
+        out.append({"version": v, "operation": info.get("operation"), "job": meta.get("job"),
+                    "run_id": meta.get("run_id"), "mode": (info.get("operationParameters") or {}).get("mode")})
     return out

@@ -169,13 +169,31 @@ class Plan:
 
 
 def _changes_since(spark: SparkSession, cfg: Config, version: int | None) -> DataFrame | None:
-    """ops_changed_partition rows added after `version` (None: everything); None if the table does not exist."""
+    """ops_changed_partition rows added after `version` (None: everything); None if the table does not exist.
+
+    The table only grows, by one append per silver or gold run, so the rows added after `version` are those of the
+    runs that appended after it: selected by run_id, whose file statistics let Delta skip every other run's file
+    (the table is never pruned). Should a commit after `version` be anything else, the two versions are compared."""
     if not io.table_exists(spark, cfg, CHANGES):
         return None
-    now = io.read(spark, cfg, CHANGES).select("table_name", "partition")
+    cols = ("table_name", "partition")
+    now = io.read(spark, cfg, CHANGES)
     if version is None:
-        return now
-    return now.exceptAll(io.read(spark, cfg, CHANGES, version=version).select("table_name", "partition"))
+        return now.select(*cols)
+    runs = _appending_runs(spark, cfg, version)
+    if runs is not None:
+        return now.where(F.col("run_id").isin(runs) if runs else F.lit(False)).select(*cols)
+    return now.select(*cols).exceptAll(io.read(spark, cfg, CHANGES, version=version).select(*cols))
+
+
+def _appending_runs(spark: SparkSession, cfg: Config, version: int) -> list[str] | None:
+    """The run ids of the commits after `version` when every one of them is a tagged append still in the log."""
+    commits = io.commits_after(spark, cfg, CHANGES, version)
+    if len(commits) != io.latest_version(spark, cfg, CHANGES) - version:
+        return None
+    if any(c["operation"] != "WRITE" or c["mode"] != "Append" or not c["run_id"] for c in commits):
+        return None
+    return sorted({c["run_id"] for c in commits})
 
 
 def manual_versions(spark: SparkSession, cfg: Config, tables: list[GoldTable]) -> dict[str, int]:
