@@ -181,6 +181,16 @@ def test_rejects_unknown_field_key(conf_copy):
         load_config(conf_copy)
 
 
+def test_rejects_unknown_backlog_key(conf_copy):
+    def typo(d):
+        m = next(m for m in d["tables"]["gld_provision_step_m"]["metrics"] if m["code"] == "STEP_BACKLOG")
+        m["backlog"]["leave_days"] = m["backlog"].pop("leave_day")
+
+    _edit(conf_copy / "metrics" / "monthly.yaml", typo)
+    with pytest.raises(ConfigError, match=r"STEP_BACKLOG\)\.backlog.*leave_days"):
+        load_config(conf_copy).section("metrics")
+
+
 def test_rejects_missing_salt(conf_copy, monkeypatch):
     monkeypatch.delenv(SALT_ENV, raising=False)
     _edit(conf_copy / "env" / "local.yaml", lambda d: d["pii"].pop("salt"))

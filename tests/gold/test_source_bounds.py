@@ -1,6 +1,7 @@
 """A monthly gold table dated by a day column other than the partition reads only the files of its months: the month
 test substring(col, 1, 6) alone gives Delta nothing to skip files by, so every run would read the source's whole
-history (silver keeps months of it); a range on the column lets Delta's statistics skip the other months' files."""
+history (silver keeps months of it); a range on the column lets Delta's statistics skip the other months' files. A
+backlog reads the files that hold an object not gone before the month (its leave day NULL or in or after it)."""
 from __future__ import annotations
 
 import pytest
@@ -39,8 +40,24 @@ def steps(spark, silver_df, tmp_path):
 def test_steps_done_in_a_month_read_only_that_months_file(gold, steps):
     got = gold("gld_provision_step_m", {"slv_provision_step_d": steps}, ["201301"], backlog_from="201301")
     rows, read = _run(got)
-    assert [(r.month_id, r.step_done_cnt) for r in rows] == [("201301", 1)]
-    assert read == [1, 1, 2]   # started (day_id), done (end_day_id): one file of two; the month-end backlog: both
+    assert [(r.month_id, r.step_done_cnt, r.step_backlog) for r in rows] == [("201301", 1, 0)]
+    assert read == [1, 1, 1]   # started (day_id), done and the month-end backlog (end_day_id): one file of two
+
+
+def test_the_backlog_reads_the_files_of_objects_still_open(gold, silver_df, spark, tmp_path):
+    """A December step still open at January's end is counted; the file of the step that ended in December is not
+    read (its end_day_id, with no NULL, is before the month), the open one's and January's are."""
+    rows = silver_df("slv_provision_step_d", [
+        {**STEP, "step_seq": 1, "start_time": "2012-12-10 08:00:00", "day_id": "20121210",
+         "end_time": "2012-12-11 08:00:00", "end_day_id": "20121211", "step_sec": 86400},
+        {**STEP, "step_seq": 3, "start_time": "2012-12-20 08:00:00", "day_id": "20121220"},
+        {**STEP, "step_seq": 2, "start_time": "2013-01-10 08:00:00", "day_id": "20130110",
+         "end_time": "2013-02-11 08:00:00", "end_day_id": "20130211", "step_sec": 86400}])
+    steps = _delta(spark, tmp_path, "open_steps", rows, "end_day_id")
+    got = gold("gld_provision_step_m", {"slv_provision_step_d": steps}, ["201301"], backlog_from="201212")
+    rows, read = _run(got)
+    assert [(r.month_id, r.step_backlog) for r in rows] == [("201301", 2)]
+    assert read == [0, 1, 2]   # done in January: none; started: January's file; the backlog: the open and January's
 
 
 def test_satisfaction_reads_only_the_months_finished_complaints(gold, silver_df, spark, tmp_path):
@@ -57,7 +74,7 @@ def test_satisfaction_reads_only_the_months_finished_complaints(gold, silver_df,
 
 def test_process_control_reads_only_the_months_started_and_done_complaints(gold, silver_df, spark, tmp_path):
     """Started and done in a month are tested on the complaint's day_id and finish_day_id (the days of its accept and
-    finish times): December's file is skipped by both; the month-end backlog still reads every file."""
+    finish times), the month-end backlog on its leave day (finish_day_id): December's file is skipped by all three."""
     sheet = {**SHEET, "proc_limit_hours": "48.00", "is_finished": 1, "net_proc_sec": 3600, "is_timely_proc": 1}
     sheets = _delta(spark, tmp_path, "pc_sheets", silver_df("slv_complaint_event_d", [
         {**sheet, "sheet_id": "c1", "accept_time": "2012-12-05 09:00:00", "day_id": "20121205",
@@ -69,5 +86,5 @@ def test_process_control_reads_only_the_months_started_and_done_complaints(gold,
     got = gold("gld_process_control_m", {**empty, "slv_complaint_event_d": sheets}, ["201301"],
                backlog_from="201212")
     rows, read = _run(got)
-    assert [(r.process_type, r.pc_arrive_cnt, r.pc_done_cnt) for r in rows] == [("CMPL", 1, 1)]
-    assert read == [1, 1, 2]                    # started, done: one file of two; the backlog: both
+    assert [(r.process_type, r.pc_arrive_cnt, r.pc_done_cnt, r.pc_backlog) for r in rows] == [("CMPL", 1, 1, 0)]
+    assert read == [1, 1, 1]                    # started, done, the backlog: one file of two each

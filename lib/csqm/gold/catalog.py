@@ -51,6 +51,9 @@ class Backlog:
 
     start: str
     leave: str
+    # a day column NULL where leave is, else on or after leave's day: rows that left before the first boundary are
+    # left out by it, so Delta's statistics skip the files of objects long closed (the same rows count)
+    leave_day: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,8 @@ def _metric(d: Any, where: str, sh: dict[str, str], source: str | None, date: st
         raise ConfigError(f"{where}.type: one of {SUM_TYPES}")
     bl = None
     if "backlog" in d:
-        b = take(d["backlog"], f"{where}.backlog", ("start", "leave"))
-        bl = Backlog(_expand(b["start"], sh, where), _expand(b["leave"], sh, where))
+        b = take(d["backlog"], f"{where}.backlog", ("start", "leave"), ("leave_day",))
+        bl = Backlog(_expand(b["start"], sh, where), _expand(b["leave"], sh, where), b.get("leave_day"))
     st = num = den = None
     if kind == "RATIO":
         if "num" not in d or "den" not in d:

@@ -124,6 +124,9 @@ def _backlog(t: GoldTable, df: DataFrame, m: Metric, w: Window) -> DataFrame:
     """Rows exploded over every boundary at which they are open, with `_b` = the boundary, inside the backlog
     window [backlog_from, horizon] and the target partitions."""
     start, leave = F.expr(m.backlog.start), F.expr(m.backlog.leave)
+    if m.backlog.leave_day:  # left before the first partition began: in no boundary of the window
+        day = F.col(m.backlog.leave_day)
+        df = df.where(day.isNull() | (day >= F.lit(w.parts[0])))
     if t.period == "D":
         lo = F.greatest(F.to_date(start), _day(F.lit(w.backlog_from)), _day(F.lit(w.parts[0])))
         hi = F.least(F.coalesce(F.date_sub(F.to_date(leave), 1), _day(F.lit(w.horizon))), _day(F.lit(w.parts[-1])))
