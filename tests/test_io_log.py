@@ -37,9 +37,10 @@ def test_versions_rows_partitions_and_operations_match_delta_history(spark, lake
     assert (version, rows) == (2, int(hist[2].operationMetrics["numOutputRows"])) == (2, 3)
     assert io.commit_partitions(spark, lake, T, 2, "day_id") == ["20130102", "20130103"]
     assert io.commit_partitions(spark, lake, T, 3, "day_id") == []  # a delete adds no file
+    meta = [json.loads(h.userMetadata) if h.userMetadata else {} for h in hist]
     assert io.commits_after(spark, lake, T, -1) == [
-        {"version": h.version, "operation": h.operation,
-         "job": json.loads(h.userMetadata)["job"] if h.userMetadata else None} for h in hist]
+        {"version": h.version, "operation": h.operation, "job": m.get("job"), "run_id": m.get("run_id"),
+         "mode": h.operationParameters.get("mode")} for h, m in zip(hist, meta, strict=True)]
     assert [c["operation"] for c in io.commits_after(spark, lake, T, 1)] == ["WRITE", "DELETE"]
     assert io.commits_after(spark, lake, T, 3) == []
 
