@@ -64,17 +64,22 @@ def _row(run: Run, spark: SparkSession, status: str, end: dt.datetime | None, er
     }
 
 
-def _write(spark: SparkSession, cfg: Config, row: dict, run: Run) -> None:
+def _write(spark: SparkSession, cfg: Config, row: dict, run: Run, new: bool = False) -> None:
+    """new: the run's first row, appended (its run_id is a fresh UUID: nothing to match; 1–3 s less than a MERGE
+    in a job's JVM, docs/decisions.md); else one MERGE on the run's own partition only, so that a job's writes do
+    not read 36 months of runs (operations.md §3)."""
     io.ensure_table(spark, cfg, TABLE, StructType.fromDDL(AUDIT_DDL), ["run_day"], run.meta)
     df = spark.createDataFrame([row], StructType.fromDDL(AUDIT_DDL))
-    # the run's own partition only: a job's two writes must not read 36 months of runs (operations.md §3)
-    io.merge_upsert(df, cfg, TABLE, ["run_day", "run_id"], run.meta, target=f"t.run_day = '{row['run_day']}'")
+    if new:
+        io.append(df, cfg, TABLE, run.meta)
+    else:
+        io.merge_upsert(df, cfg, TABLE, ["run_day", "run_id"], run.meta, target=f"t.run_day = '{row['run_day']}'")
 
 
 def start(spark: SparkSession, cfg: Config, job: str, params: Mapping[str, Any], data_date: str | None) -> Run:
     """Insert the RUNNING row."""
     run = Run(job, params, data_date)
-    _write(spark, cfg, _row(run, spark, "RUNNING", None, None), run)
+    _write(spark, cfg, _row(run, spark, "RUNNING", None, None), run, new=True)
     return run
 
 
