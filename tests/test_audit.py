@@ -8,8 +8,8 @@ from csqm import audit, io
 
 
 def test_a_run_reads_only_its_own_run_day(spark, tmp_roots):
-    """The start and finish MERGEs leave earlier days' files unread: with an earlier day's data file gone (as if it
-    were 36 months of runs), a new run still writes both of its rows."""
+    """The start (an append) and the finish (a MERGE) leave earlier days' files unread: with an earlier day's data
+    file gone (as if it were 36 months of runs), a new run still writes both of its rows."""
     cfg = tmp_roots
     earlier = audit.Run("silver", {}, "20261031", start_ts=dt.datetime(2026, 11, 1, 9, 0, tzinfo=audit.CST))
     audit.finish(spark, cfg, earlier, "SUCCESS")

@@ -65,9 +65,9 @@ def _row(run: Run, spark: SparkSession, status: str, end: dt.datetime | None, er
 
 
 def _write(spark: SparkSession, cfg: Config, row: dict, run: Run, new: bool = False) -> None:
-    """new: the run's first row, appended (its run_id is a fresh UUID: nothing to match; 1–3 s less than a MERGE
-    in a job's JVM, docs/decisions.md); else one MERGE on the run's own partition only, so that a job's writes do
-    not read 36 months of runs (operations.md §3)."""
+    """new: the run's first row, appended (its run_id is a fresh UUID: nothing to match, and an append costs less
+    than a MERGE, docs/decisions.md); else one MERGE on the run's own partition only, so that a job's final write
+    does not read 36 months of runs (operations.md §3)."""
     io.ensure_table(spark, cfg, TABLE, StructType.fromDDL(AUDIT_DDL), ["run_day"], run.meta)
     df = spark.createDataFrame([row], StructType.fromDDL(AUDIT_DDL))
     if new:

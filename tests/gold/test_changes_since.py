@@ -43,7 +43,10 @@ def test_earlier_runs_files_are_not_read(spark, changes):
 
 
 def test_after_another_kind_of_commit(spark, changes):
-    """A commit that is not a tagged append (here an untagged DELETE of C's rows): gold compares the two versions."""
+    """A commit that is not a tagged append (an untagged DELETE of C's rows; a row written by hand with run A's id,
+    which a selection by the tagged runs would miss): gold compares the two versions."""
     io.delete_rows(spark, changes, CHANGES, "run_id = 'C'")
     assert _rows(_changes_since(spark, changes, 2)) == []
     assert [p for _, p in _rows(_changes_since(spark, changes, 1))] == ["20130102", "20130102"]
+    io.append(spark.createDataFrame([("slv_fault_event_d", "20130109", "A", None)], CHANGES_DDL), changes, CHANGES)
+    assert _rows(_changes_since(spark, changes, 4)) == [("slv_fault_event_d", "20130109")]
